@@ -1,0 +1,76 @@
+"""The budget model every stage shares: metadata plus tables of labelled rows, amounts per year.
+
+Amounts are held in one convention, incomes negative (KOSTRA), whatever the package prints; the
+renderers turn them back into the package's own convention.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+from .catalogue import TABLES, TableDef
+from .meta import BudgetMeta
+
+Amount = int | Decimal
+
+
+@dataclass
+class Row:
+    label: str
+    key: str | None  # the statutory line it is, or None for a kommune's own area/project
+    line: int  # line in the CSV file (or row in the sheet), for error messages and SARIF locations
+    values: dict[int, Amount | None]
+    group: int | None = None  # § 5-5 andre ledd: del 1-4
+
+
+@dataclass
+class Table:
+    stem: str
+    file: str
+    rows: list[Row]
+
+    @property
+    def definition(self) -> TableDef:
+        return TABLES[self.stem]
+
+    def row(self, key: str) -> Row | None:
+        for row in self.rows:
+            if row.key == key:
+                return row
+        return None
+
+    def find(self, label: str, group: int | None = None) -> Row | None:
+        from .labels import normalise
+
+        wanted = normalise(label)
+        for row in self.rows:
+            if normalise(row.label) == wanted and (group is None or row.group == group):
+                return row
+        return None
+
+
+@dataclass
+class Budget:
+    meta: BudgetMeta
+    tables: dict[str, Table]
+    source: Path | None = None  # the folder or workbook it was read from
+    files: dict[str, Path] = field(default_factory=dict)  # stem (and 'budsjett') → file, for hashes and locations
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return self.source.name if self.source else self.meta.title
+
+    def has(self, stem: str) -> bool:
+        return stem in self.tables
+
+    def copy(self) -> "Budget":
+        return copy.deepcopy(self)
+
+    def location(self, stem: str, line: int | None = None) -> tuple[str, int | None]:
+        """Where a finding points: the table's file and line, or budsjett.toml."""
+        path = self.files.get(stem) or self.files.get("budsjett")
+        return (str(path) if path else stem, line)

@@ -1,0 +1,71 @@
+"""The check pipeline: package → facts → rule packs → findings. One function, no global state."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from .budget import Budget
+from .derive import Facts
+from .findings import Finding, summarise
+from .rules.engine import Options, evaluate
+from .rules.loader import Pack, load_pack
+
+STATUTORY_PACKS = ("lov",)
+
+
+@dataclass
+class CheckResult:
+    budget: Budget
+    facts: Facts
+    packs: list[Pack]
+    findings: list[Finding]
+    sections: dict[str, Any] = field(default_factory=dict)  # extra report sections (key figures, selvkost …)
+
+    @property
+    def summary(self) -> dict[str, Any]:
+        return summarise(self.findings)
+
+
+def file_hashes(budget: Budget) -> dict[str, str]:
+    hashes = {}
+    for path in sorted({str(p) for p in budget.files.values()}):
+        try:
+            hashes[path] = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+        except OSError:
+            continue
+    return hashes
+
+
+def packs_for(budget: Budget, policy: str | None = None, extra: list[str] | None = None) -> list[Pack]:
+    """The statutory pack, the other packs that register themselves, and the kommune's policy pack."""
+    from . import section_providers
+
+    names: list[str] = list(STATUTORY_PACKS)
+    for provider in section_providers():
+        names += provider.packs(budget, policy)
+    names += extra or []
+    return [load_pack(name) for name in dict.fromkeys(names)]
+
+
+def run_check(budget: Budget, options: Options | None = None, policy: str | None = None,
+              extra_packs: list[str] | None = None) -> CheckResult:
+    from . import section_providers
+
+    options = options or Options()
+    facts = Facts(budget, options.tolerance if options.tolerance is not None else Decimal(1))
+    packs = packs_for(budget, policy, extra_packs)
+    findings = evaluate(facts, packs, options)
+    result = CheckResult(budget, facts, packs, findings)
+    for provider in section_providers():
+        provider.add_sections(result)
+    return result
+
+
+def judged_as_of(budget: Budget) -> dt.date:
+    """The law is applied as in force on 1 January of the first plan year."""
+    return dt.date(budget.meta.plan_years[0], 1, 1)

@@ -1,0 +1,519 @@
+"""Derived figures: every number a rule uses, computed in one place from the budget package.
+
+Each statutory line becomes a fact named `<prefix>_<key>` (drift_netto_driftsresultat, inv_bruk_av_lan,
+art_sum_driftsinntekter …): the printed value where the package gives it, else the value computed from its
+parts. Other figures are functions registered with @figure; the docstring states the formula and is shown
+by `budsjettkontroll explain`. A figure whose inputs are missing is None (absent, not zero).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Callable
+
+from .budget import Amount, Budget, Row, Table
+from .catalogue import INVESTERING_DELER, TABLES, LineDef, TableDef
+
+NUMBER, TEXT, BOOL = "number", "text", "bool"
+# Schedules in which an omitted input line means the kommune has none (0); elsewhere omitted is not given.
+ZERO_WHEN_OMITTED = {"drift", "investering", "drift_art", "drift_fordeling"}
+
+
+@dataclass(frozen=True)
+class Figure:
+    name: str
+    compute: Callable[["Facts", int | None], Any]
+    doc: str
+    unit: str
+    kind: str = NUMBER
+    per_year: bool = True
+    label: str = ""  # Norwegian name for reports and 'mangler …' messages
+
+
+@dataclass
+class Item:
+    """One member of a collection a rule iterates over (`for_each`): a sum line, an area, a fund …"""
+
+    subject: str
+    year: int | None
+    values: dict[str, Any]
+    stem: str | None = None
+    line: int | None = None
+
+
+FIGURES: dict[str, Figure] = {}
+COLLECTIONS: dict[str, tuple[Callable[["Facts"], list[Item]], dict[str, str], str]] = {}
+
+
+def figure(name: str, unit: str = "1000 kr", kind: str = NUMBER, per_year: bool = True, label: str = ""):
+    """Register a derived figure; its docstring is its definition."""
+
+    def register(fn: Callable[["Facts", int | None], Any]):
+        FIGURES[name] = Figure(name, fn, (fn.__doc__ or "").strip(), unit, kind, per_year, label)
+        return fn
+
+    return register
+
+
+def collection(name: str, fields: dict[str, str], doc: str):
+    """Register a collection of items (fields: name → kind) that a rule may evaluate one by one."""
+
+    def register(fn: Callable[["Facts"], list[Item]]):
+        COLLECTIONS[name] = (fn, fields, doc)
+        return fn
+
+    return register
+
+
+def line_fact_names() -> dict[str, tuple[TableDef, LineDef]]:
+    return {f"{t.prefix}_{line.key}": (t, line) for t in TABLES.values() for line in t.lines}
+
+
+def known_names() -> dict[str, str]:
+    """Every fact name a rule may use, with its kind (for type-checking conditions at load time)."""
+    names = {name: NUMBER for name in line_fact_names()}
+    for name, (table, line) in line_fact_names().items():
+        if line.is_sum:
+            names[f"{name}_beregnet"] = NUMBER
+    names.update({f.name: f.kind for f in FIGURES.values()})
+    names["ar"] = NUMBER
+    return names
+
+
+@dataclass
+class SumLine:
+    """A printed sum line next to the sum of its parts."""
+
+    table: str
+    key: str
+    label: str
+    line: int
+    year: int
+    printed: Amount
+    computed: Amount
+    terms: int
+
+
+class Facts:
+    """All figures of one budget, per year, computed lazily and memoised."""
+
+    def __init__(self, budget: Budget, tolerance_per_term: Decimal = Decimal(1)):
+        self.budget = budget
+        self.years = budget.meta.years.all
+        self.tolerance_per_term = Decimal(tolerance_per_term)
+        self._lines: dict[int, dict[str, Amount | None]] = {}
+        self._computed: dict[int, dict[str, Amount | None]] = {}
+        self._sum_lines: list[SumLine] = []
+        self._cache: dict[tuple[str, int | None], Any] = {}
+        for year in self.years:
+            self._derive_lines(year)
+
+    # --- the schedules ----------------------------------------------------------------------------
+    def _derive_lines(self, year: int) -> None:
+        values: dict[str, Amount | None] = {}
+        computed: dict[str, Amount | None] = {}
+        for stem, tdef in TABLES.items():
+            table = self.budget.tables.get(stem)
+            for line in tdef.lines:
+                name = f"{tdef.prefix}_{line.key}"
+                row = table.row(line.key) if table else None
+                printed = row.values.get(year) if row else None
+                if line.is_sum:
+                    calc = self._compute(table, tdef, line, year, values) if table else None
+                    computed[name] = calc
+                    values[name] = printed if printed is not None else calc
+                    if row is not None and printed is not None and calc is not None:
+                        self._sum_lines.append(SumLine(stem, line.key, row.label, row.line, year, printed, calc,
+                                                       self._term_count(table, tdef, line, computed)))
+                elif table is None:
+                    values[name] = None
+                elif row is None:
+                    values[name] = 0 if stem in ZERO_WHEN_OMITTED else None
+                else:
+                    values[name] = printed
+        self._lines[year] = values
+        self._computed[year] = computed
+
+    def _free_rows(self, table: Table, tdef: TableDef, line: LineDef) -> list[Row]:
+        rows = [r for r in table.rows if r.key is None]
+        if tdef.stem == "investering_fordeling":
+            group = int(line.key[3]) if line.key.startswith("del") else None
+            rows = [r for r in rows if r.group == group]
+        return rows
+
+    def _compute(self, table: Table, tdef: TableDef, line: LineDef, year: int,
+                 values: dict[str, Amount | None]) -> Amount | None:
+        if line.parts == ("*",):
+            rows = self._free_rows(table, tdef, line)
+            if not rows or any(r.values.get(year) is None for r in rows):
+                return None
+            return sum(r.values[year] for r in rows)
+        if line.gross and not any(table.row(k) for k, _ in line.terms()):
+            return None
+        total: Amount = 0
+        for key, sign in line.terms():
+            value = values.get(f"{tdef.prefix}_{key}")
+            if value is None:
+                return None
+            total += sign * value
+        return total
+
+    def _term_count(self, table: Table, tdef: TableDef, line: LineDef, computed: dict[str, Amount | None]) -> int:
+        """How many terms a sum adds up: the tolerance for rounding grows with it."""
+        if line.parts == ("*",):
+            return len(self._free_rows(table, tdef, line))
+        return sum(1 for key, _ in line.terms()
+                   if table.row(key) is not None or computed.get(f"{tdef.prefix}_{key}") is not None)
+
+    # --- access ---------------------------------------------------------------------------------------
+    def get(self, name: str, year: int | None) -> Any:
+        """The value of a fact in a year (None when it cannot be derived)."""
+        if year is not None and name in self._lines.get(year, {}):
+            return self._lines[year][name]
+        if name.endswith("_beregnet") and year is not None:
+            return self._computed.get(year, {}).get(name[: -len("_beregnet")])
+        if name == "ar":
+            return year
+        fig = FIGURES.get(name)
+        if fig is None:
+            raise KeyError(name)
+        key = (name, year if fig.per_year else None)
+        if key not in self._cache:
+            self._cache[key] = None  # guards against a figure that (wrongly) depends on itself
+            self._cache[key] = fig.compute(self, year if fig.per_year else None)
+        return self._cache[key]
+
+    def sum_lines(self) -> list[SumLine]:
+        return self._sum_lines
+
+    def items(self, name: str) -> list[Item]:
+        key = ("#collection:" + name, None)
+        if key not in self._cache:
+            self._cache[key] = COLLECTIONS[name][0](self)
+        return self._cache[key]
+
+    def kind(self, year: int) -> str:
+        return self.budget.meta.years.kind(year)
+
+    def table(self, stem: str) -> Table | None:
+        return self.budget.tables.get(stem)
+
+
+def add(*values: Amount | None) -> Amount | None:
+    """Sum of amounts, None if any is missing."""
+    if any(v is None for v in values):
+        return None
+    return sum(values)
+
+
+# --- collections -------------------------------------------------------------------------------------------
+
+@collection("sumlinjer", {"oppgitt": NUMBER, "beregnet": NUMBER, "avvik": NUMBER, "ledd": NUMBER, "toleranse": NUMBER},
+            "Hver sumlinje som er oppgitt i §§ 5-4, 5-5 og 5-6 (og andre ledd), med summen av delene.")
+def _sum_line_items(f: Facts) -> list[Item]:
+    items = []
+    for s in f.sum_lines():
+        if s.table in ("gjeld", "nokkeltall"):
+            continue
+        tdef = TABLES[s.table]
+        items.append(Item(
+            subject=f"{tdef.paragraph}: {s.label}", year=s.year, stem=s.table, line=s.line,
+            values={"oppgitt": s.printed, "beregnet": s.computed, "avvik": s.printed - s.computed, "ledd": s.terms,
+                    "toleranse": f.tolerance_per_term * s.terms},
+        ))
+    return items
+
+
+# Pairs of lines that two schedules must agree on: (subject, left fact, right fact, relation)
+CROSS_CHECKS_5_6 = [
+    ("Avskrivninger (§ 5-6 mot § 5-4)", "art_avskrivninger", "drift_avskrivninger"),
+    ("Avdrag på lån (§ 5-6 mot § 5-4)", "art_avdrag", "drift_avdrag"),
+    ("Netto finansutgifter (§ 5-6 mot § 5-4)", "art_netto_finansutgifter", "drift_netto_finansutgifter"),
+    ("Netto driftsresultat (§ 5-6 mot § 5-4)", "art_netto_driftsresultat", "drift_netto_driftsresultat"),
+    ("Sum disponeringer (§ 5-6 mot § 5-4)", "art_sum_disponeringer", "drift_sum_disponeringer"),
+    ("Fremført til inndekning (§ 5-6 mot § 5-4)", "art_fremfort_merforbruk", "drift_fremfort_merforbruk"),
+]
+CROSS_CHECKS_5_5 = [
+    (f"Del {n}: {TABLES['investering'].by_key[key].label} (§ 5-5 andre ledd mot første ledd)", f"invf_del{n}_sum",
+     f"inv_{key}") for n, key in INVESTERING_DELER.items()
+]
+
+
+def _pairs(f: Facts, pairs: list[tuple[str, str, str]], needs: str, stem: str, line_of: Callable[[str], int | None]) -> list[Item]:
+    if not f.table(needs):
+        return []
+    items = []
+    for year in f.years:
+        for subject, left, right in pairs:
+            items.append(Item(subject, year, {"venstre": f.get(left, year), "hoyre": f.get(right, year),
+                                              "avvik": add(f.get(left, year), -(f.get(right, year) or 0))
+                                              if f.get(right, year) is not None else None},
+                              stem=stem, line=line_of(left)))
+    return items
+
+
+def _line_of(f: Facts, stem: str) -> Callable[[str], int | None]:
+    def find(fact: str) -> int | None:
+        table = f.table(stem)
+        key = fact.split("_", 1)[1]
+        row = table.row(key) if table else None
+        return row.line if row else None
+
+    return find
+
+
+@collection("avstemming_5_6", {"venstre": NUMBER, "hoyre": NUMBER, "avvik": NUMBER},
+            "Linjer som økonomisk oversikt etter art (§ 5-6) og bevilgningsoversikten drift (§ 5-4) begge har.")
+def _cross_5_6(f: Facts) -> list[Item]:
+    return _pairs(f, CROSS_CHECKS_5_6, "drift_art", "drift_art", _line_of(f, "drift_art"))
+
+
+@collection("avstemming_5_5", {"venstre": NUMBER, "hoyre": NUMBER, "avvik": NUMBER},
+            "Summen av hver del av § 5-5 andre ledd mot den tilsvarende linjen i § 5-5 første ledd.")
+def _cross_5_5(f: Facts) -> list[Item]:
+    return _pairs(f, CROSS_CHECKS_5_5, "investering_fordeling", "investering_fordeling", _line_of(f, "investering_fordeling"))
+
+
+# --- statutory figures ---------------------------------------------------------------------------------------
+
+@figure("minimumsavdrag", label="minimumsavdrag (avskrivninger × lånegjeld ÷ avskrivbare anleggsmidler)")
+def minimumsavdrag(f: Facts, year: int) -> Amount | None:
+    """Kommuneloven § 14-18: avskrivninger × lånegjeld ÷ bokført verdi av avskrivbare anleggsmidler.
+
+    Lånegjeld excludes loans for videreutlån (startlån). Lånegjeld and anleggsmidler are taken at the package's
+    balance date (minimumsavdrag.balance_date): 31.12 of the year (UB of the year), or 1.1 (UB of the year before).
+    Rounded to whole 1000 kr.
+    """
+    avskrivninger = f.get("drift_avskrivninger", year)
+    lanegjeld = f.get("lanegjeld_grunnlag", year)
+    anleggsmidler = f.get("anleggsmidler_grunnlag", year)
+    if None in (avskrivninger, lanegjeld, anleggsmidler) or not anleggsmidler:
+        return None
+    return int((Decimal(avskrivninger) * Decimal(lanegjeld) / Decimal(anleggsmidler)).to_integral_value())
+
+
+def _at_balance_date(f: Facts, fact: str, year: int) -> Amount | None:
+    at = year if f.budget.meta.minimumsavdrag.balance_date == "31.12" else year - 1
+    return f.get(fact, at) if at in f.years else None
+
+
+@figure("lanegjeld_grunnlag", label="lånegjeld ekskl. videreutlån på balansedatoen (nokkeltall.csv eller gjeld.csv)")
+def lanegjeld_grunnlag(f: Facts, year: int) -> Amount | None:
+    """Lånegjeld ekskl. videreutlån at the balance date of the minimumsavdrag (nøkkeltall, else gjeld.csv)."""
+    value = _at_balance_date(f, "nt_lanegjeld_ekskl_videreutlan", year)
+    return value if value is not None else _at_balance_date(f, "gjeld_investeringslan", year)
+
+
+@figure("anleggsmidler_grunnlag", label="bokført verdi avskrivbare anleggsmidler på balansedatoen (nokkeltall.csv)")
+def anleggsmidler_grunnlag(f: Facts, year: int) -> Amount | None:
+    """Bokført verdi av avskrivbare anleggsmidler at the balance date of the minimumsavdrag."""
+    return _at_balance_date(f, "nt_bokfort_verdi_anleggsmidler", year)
+
+
+@figure("balansedato", unit="", kind=TEXT)
+def balansedato(f: Facts, year: int) -> str:
+    """The balance date the package uses for the minimumsavdrag (1.1 or 31.12)."""
+    return f.budget.meta.minimumsavdrag.balance_date
+
+
+@figure("lanefinansierbare_investeringer")
+def lanefinansierbare_investeringer(f: Facts, year: int) -> Amount | None:
+    """Kommuneloven §§ 14-15, 14-16: investeringer i varige driftsmidler + tilskudd til andres investeringer
+    + investeringer i aksjer og andeler (§ 5-5 lines 1-3)."""
+    return add(f.get("inv_varige_driftsmidler", year), f.get("inv_tilskudd_andres_investeringer", year),
+               f.get("inv_aksjer_andeler", year))
+
+
+@figure("lanebehov_etter_egne_inntekter")
+def lanebehov_etter_egne_inntekter(f: Facts, year: int) -> Amount | None:
+    """Lånefinansierbare investeringer less momskompensasjon, tilskudd fra andre and salg av varige
+    driftsmidler (incomes are negative, so they are added)."""
+    return add(f.get("lanefinansierbare_investeringer", year), f.get("inv_momskompensasjon", year),
+               f.get("inv_tilskudd_fra_andre", year), f.get("inv_salg_varige_driftsmidler", year))
+
+
+@figure("bruk_av_lan")
+def bruk_av_lan(f: Facts, year: int) -> Amount | None:
+    """Bruk av lån (§ 5-5 line 13) as a positive amount: the loans the budget takes up for its own investments."""
+    value = f.get("inv_bruk_av_lan", year)
+    return None if value is None else -value
+
+
+@figure("videreutlan_udekket")
+def videreutlan_udekket(f: Facts, year: int) -> Amount | None:
+    """Videreutlån + bruk av lån til videreutlån (0 when every videreutlån is loan-financed)."""
+    return add(f.get("inv_videreutlan", year), f.get("inv_bruk_lan_videreutlan", year))
+
+
+@figure("videreutlan_avdrag_avvik")
+def videreutlan_avdrag_avvik(f: Facts, year: int) -> Amount | None:
+    """Avdrag på lån til videreutlån + mottatte avdrag på videreutlån (0 when they match)."""
+    return add(f.get("inv_avdrag_lan_videreutlan", year), f.get("inv_mottatte_avdrag_videreutlan", year))
+
+
+_UNSPECIFIED = re.compile(
+    r"(uspesifi|ufordelt|uidentifi|ikke\s+(konkretis|identifis|spesifis|fordelt)|ikkje\s+(konkretis|identifis)"
+    r"|ikke\s+realiserte\s+tiltak|innsparingskrav\s+ikke)", re.I)
+
+
+def _unspecified_rows(f: Facts, year: int) -> list[tuple[Table, Row]]:
+    hits = []
+    for table in f.budget.tables.values():
+        if table.stem in ("gjeld", "nokkeltall"):
+            continue
+        for row in table.rows:
+            if _UNSPECIFIED.search(row.label) and (row.values.get(year) or 0) != 0:
+                hits.append((table, row))
+    return hits
+
+
+@figure("uspesifiserte_innsparinger", unit="linjer")
+def uspesifiserte_innsparinger(f: Facts, year: int) -> int:
+    """Number of lines with an amount this year whose label reads as uspesifisert/ufordelt innsparing or
+    ikke konkretiserte/identifiserte tiltak (kommuneloven § 14-4 tredje ledd; KDD 14.2.2022)."""
+    return len(_unspecified_rows(f, year))
+
+
+@figure("uspesifiserte_linjer", unit="", kind=TEXT)
+def uspesifiserte_linjer(f: Facts, year: int) -> str:
+    """The labels of those lines, with their file and line number."""
+    return "; ".join(f"«{row.label}» ({table.stem}.csv linje {row.line})" for table, row in _unspecified_rows(f, year)) or "ingen"
+
+
+_LOAN = re.compile(r"(bruk\s+av\s+l[åa]n|l[åa]neopptak|l[åa]nemidler|opptak\s+av\s+l[åa]n)", re.I)
+
+
+def _loan_rows_in_operations(f: Facts, year: int) -> list[tuple[Table, Row]]:
+    hits = []
+    for stem in ("drift", "drift_fordeling", "drift_art"):
+        table = f.table(stem)
+        for row in table.rows if table else []:
+            if _LOAN.search(row.label) and (row.values.get(year) or 0) != 0:
+                hits.append((table, row))
+    return hits
+
+
+@figure("laneinntekter_i_drift")
+def laneinntekter_i_drift(f: Facts, year: int) -> Amount:
+    """Sum of the amounts on lines of § 5-4 or § 5-6 whose label reads as bruk av lån or låneopptak
+    (kommuneloven §§ 14-14 to 14-17 allow loans only for investments; the drift schedules have no such line)."""
+    return sum(row.values[year] for _, row in _loan_rows_in_operations(f, year))
+
+
+@figure("lanelinjer_i_drift", unit="", kind=TEXT)
+def lanelinjer_i_drift(f: Facts, year: int) -> str:
+    """The labels of those lines, with file and line number."""
+    return "; ".join(f"«{row.label}» ({table.stem}.csv linje {row.line})" for table, row in
+                     _loan_rows_in_operations(f, year)) or "ingen"
+
+
+@figure("merforbruk_oppstatt")
+def merforbruk_oppstatt(f: Facts, year: int) -> Amount | None:
+    """Merforbruk that arose in the accounts of `year`: nøkkeltall «Merforbruk i regnskapet», else the
+    regnskap column of § 5-4 «Fremført til inndekning i senere år (merforbruk)». None for a year without accounts."""
+    stated = f.get("nt_merforbruk_regnskap", year) if year in f.years else None
+    if stated is not None:
+        return stated
+    if year in f.years and f.kind(year) == "regnskap":
+        value = f.get("drift_fremfort_merforbruk", year)
+        return None if value is None else max(value, 0)
+    return None
+
+
+@figure("merforbruk_med_frist", label="merforbruk i regnskapet to år før (regnskapskolonne i drift.csv eller «Merforbruk i regnskapet» i nokkeltall.csv)")
+def merforbruk_med_frist(f: Facts, year: int) -> Amount | None:
+    """Kommuneloven § 14-11: the merforbruk that arose two years before `year`, which must be covered by the
+    end of `year` at the latest."""
+    return merforbruk_oppstatt(f, year - 2)
+
+
+@figure("dekket_innen_frist")
+def dekket_innen_frist(f: Facts, year: int) -> Amount | None:
+    """Dekning av tidligere års merforbruk (§ 5-4 line 21) in the year after the merforbruk arose and in `year`."""
+    values = [f.get("drift_dekning_merforbruk", y) for y in (year - 1, year) if y in f.years]
+    return add(*values) if values else None
+
+
+@figure("antall_planar", unit="år", per_year=False)
+def antall_planar(f: Facts, year: None) -> int:
+    """Number of økonomiplan years declared in budsjett.toml (the first is the årsbudsjett)."""
+    return len(f.budget.meta.plan_years)
+
+
+@figure("planar_sammenhengende", unit="", kind=BOOL, per_year=False)
+def planar_sammenhengende(f: Facts, year: None) -> bool:
+    """True when the plan years follow each other with no gap, starting with the årsbudsjett year."""
+    plan = f.budget.meta.plan_years
+    return plan == list(range(plan[0], plan[0] + len(plan)))
+
+
+@figure("forste_planar", unit="år", per_year=False)
+def forste_planar(f: Facts, year: None) -> int:
+    """The first plan year: the årsbudsjett."""
+    return f.budget.meta.plan_years[0]
+
+
+@figure("robek_a", unit="", kind=BOOL, per_year=False)
+def robek_a(f: Facts, year: None) -> bool | None:
+    """Kommuneloven § 28-1 bokstav a: the årsbudsjett (first plan year) shows merforbruk or uspesifisert innsparing."""
+    first = f.budget.meta.plan_years[0]
+    value = f.get("drift_fremfort_merforbruk", first)
+    if value is None:
+        return None
+    return value > 0 or f.get("uspesifiserte_innsparinger", first) > 0
+
+
+@figure("robek_b", unit="", kind=BOOL, per_year=False)
+def robek_b(f: Facts, year: None) -> bool | None:
+    """Kommuneloven § 28-1 bokstav b: some økonomiplan year shows merforbruk or uspesifisert innsparing."""
+    values = [f.get("drift_fremfort_merforbruk", y) for y in f.budget.meta.plan_years]
+    if any(v is None for v in values):
+        return None
+    return any(v > 0 for v in values) or any(f.get("uspesifiserte_innsparinger", y) > 0 for y in f.budget.meta.plan_years)
+
+
+@figure("robek_c", unit="", kind=BOOL, per_year=False)
+def robek_c(f: Facts, year: None) -> bool | None:
+    """Kommuneloven § 28-1 bokstav c: a merforbruk is planned covered over more than two years after it arose."""
+    outcomes = []
+    for y in f.budget.meta.plan_years:
+        due, covered = f.get("merforbruk_med_frist", y), f.get("dekket_innen_frist", y)
+        if due is not None and covered is not None:
+            outcomes.append(covered < due)
+    return any(outcomes) if outcomes else None
+
+
+@figure("robek_kriterier", unit="", kind=TEXT, per_year=False)
+def robek_kriterier(f: Facts, year: None) -> str:
+    """The § 28-1 letters the budget would meet, e.g. «a, b»; «ingen» when none."""
+    met = [letter for letter in "abc" if f.get(f"robek_{letter}", None)]
+    return ", ".join(met) or "ingen"
+
+
+def load_plugins() -> None:
+    """Figures of the other rule packs live in their own modules and register themselves on import."""
+    import importlib
+
+    for module in ("keyfigures", "selvkost"):
+        try:
+            importlib.import_module(f"{__package__}.{module}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{__package__}.{module}":
+                raise
+
+
+load_plugins()
+
+
+def describe(name: str) -> str:
+    """A fact's name as a reader knows it: the schedule line and file, or the figure's Norwegian label."""
+    lines = line_fact_names()
+    if name in lines:
+        table, line = lines[name]
+        return f"«{line.label}» ({table.stem}.csv)"
+    fig = FIGURES.get(name)
+    if fig and fig.label:
+        return f"{fig.label}"
+    return name

@@ -1,0 +1,62 @@
+"""Findings: the outcome of one rule for one year (and one subject). Pure data that every renderer reads."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from decimal import Decimal
+from typing import Any
+
+PASS, FAIL, NOT_EVALUATED, WAIVED = "pass", "fail", "not_evaluated", "waived"
+SEVERITIES = ("error", "warning", "info")
+SEVERITY_RANK = {"info": 0, "warning": 1, "error": 2}
+
+
+@dataclass
+class Finding:
+    rule: str
+    title: str
+    status: str
+    severity: str
+    year: int | None
+    message: str
+    references: list[dict[str, str]]
+    values: dict[str, Any] = field(default_factory=dict)
+    missing: list[str] = field(default_factory=list)
+    subject: str | None = None
+    file: str | None = None
+    line: int | None = None
+    group: str = ""
+    pack: str = ""
+    justification: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["values"] = {k: to_json(v) for k, v in self.values.items()}
+        return data
+
+
+def to_json(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return value
+
+
+def summarise(findings: list[Finding]) -> dict[str, Any]:
+    """Counts per status, and failures per severity; the renderers and the exit code use the same numbers."""
+    by_status = {s: 0 for s in (PASS, FAIL, NOT_EVALUATED, WAIVED)}
+    failed = {s: 0 for s in SEVERITIES}
+    for f in findings:
+        by_status[f.status] = by_status.get(f.status, 0) + 1
+        if f.status == FAIL:
+            failed[f.severity] += 1
+    return {"total": len(findings), "status": by_status, "failed_by_severity": failed}
+
+
+def exit_code(findings: list[Finding], fail_on: str = "error") -> int:
+    """0: nothing failed at or above `fail_on`; 1: something did, or no rule could be evaluated at all."""
+    threshold = SEVERITY_RANK[fail_on]
+    if any(f.status == FAIL and SEVERITY_RANK[f.severity] >= threshold for f in findings):
+        return 1
+    if not any(f.status in (PASS, FAIL, WAIVED) for f in findings):
+        return 1
+    return 0

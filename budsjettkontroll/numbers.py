@@ -1,0 +1,75 @@
+"""Amounts as Norwegian finance departments write them, parsed strictly (a wrong number is worse than none)."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+
+# Thousands separators seen in real exports: space, no-break space, narrow no-break space, thin space.
+_SEPARATORS = dict.fromkeys(map(ord, " \u00a0\u202f\u2009\u2007"), None)
+_MINUSES = str.maketrans({"\u2212": "-", "\u2013": "-", "\u2012": "-"})
+_INTEGER = re.compile(r"[-+]?\d+")
+_DECIMAL = re.compile(r"[-+]?\d+([.,]\d+)?")
+
+
+class AmountError(ValueError):
+    """A cell that is not a whole amount; the message says why in Norwegian."""
+
+
+def _clean(text: str) -> str:
+    return str(text).strip().translate(_MINUSES).translate(_SEPARATORS)
+
+
+def is_blank(text: object) -> bool:
+    return text is None or (isinstance(text, str) and text.strip() == "")
+
+
+def parse_amount(text: object, *, dash_is_zero: bool = False) -> int | None:
+    """Whole 1000 kr; None for an empty cell (not given, never 0)."""
+    if is_blank(text):
+        return None
+    if isinstance(text, bool):
+        raise AmountError(f"«{text}» er ikke et beløp")
+    if isinstance(text, int):
+        return text
+    if isinstance(text, float):
+        if text.is_integer():
+            return int(text)
+        raise AmountError(f"«{text}» har desimaler; beløp skal være hele tusen kroner")
+    raw = str(text)
+    cleaned = _clean(raw)
+    if cleaned == "-":
+        if dash_is_zero:
+            return 0
+        raise AmountError("«-» uten tall; skriv 0 (eller la cellen stå tom når tallet ikke er gitt)")
+    if _INTEGER.fullmatch(cleaned):
+        return int(cleaned)
+    if _DECIMAL.fullmatch(cleaned):
+        raise AmountError(f"«{raw.strip()}» har desimaler; beløp skal være hele tusen kroner")
+    raise AmountError(f"«{raw.strip()}» er ikke et tall")
+
+
+def parse_decimal(text: object) -> Decimal | None:
+    """A premise such as a percentage or kr per m2: decimals allowed (comma or point)."""
+    if is_blank(text):
+        return None
+    if isinstance(text, bool):
+        raise AmountError(f"«{text}» er ikke et tall")
+    if isinstance(text, (int, float)):
+        return Decimal(str(text))
+    cleaned = _clean(str(text)).rstrip("%")
+    if not _DECIMAL.fullmatch(cleaned):
+        raise AmountError(f"«{str(text).strip()}» er ikke et tall")
+    try:
+        return Decimal(cleaned.replace(",", "."))
+    except InvalidOperation as exc:  # pragma: no cover - regex guards this
+        raise AmountError(f"«{text}» er ikke et tall") from exc
+
+
+def format_amount(value: int | Decimal | None) -> str:
+    """1 174 170 with a no-break-free plain space, as the schedules print it; '–' for not given."""
+    if value is None:
+        return "–"
+    if isinstance(value, Decimal) and value != value.to_integral_value():
+        return f"{value:,.1f}".replace(",", " ").replace(".", ",")
+    return f"{int(value):,}".replace(",", " ")

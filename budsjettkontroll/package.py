@@ -1,0 +1,171 @@
+"""Load a budget package: a folder of CSV files with budsjett.toml, or one .xlsx workbook."""
+
+from __future__ import annotations
+
+import tomllib
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from .budget import Budget
+from .catalogue import TABLES
+from .errors import InputError, Problem
+from .meta import BudgetMeta
+from .readers import RawTable, check_size, open_workbook, read_csv, read_sheet
+from .schemas import validate_tables
+
+META_FILE = "budsjett.toml"
+META_SHEET = "budsjett"
+DEFAULT_BUDGET = "asker-hp-2024-2027"
+
+
+def bundled_dir() -> Path:
+    return Path(str(resources.files("budsjettkontroll") / "budgets"))
+
+
+def bundled_names() -> list[str]:
+    return sorted(p.name for p in bundled_dir().iterdir() if (p / META_FILE).is_file())
+
+
+def resolve(path: str | Path | None) -> Path:
+    """A path as given, or the name of a bundled package; no path means the bundled Asker budget."""
+    if path is None:
+        return bundled_dir() / DEFAULT_BUDGET
+    candidate = Path(path)
+    if not candidate.exists() and (bundled_dir() / str(path)).is_dir():
+        return bundled_dir() / str(path)
+    return candidate
+
+
+def is_package(path: Path) -> bool:
+    return (path.is_dir() and (path / META_FILE).is_file()) or (path.is_file() and path.suffix.lower() == ".xlsx")
+
+
+def load_package(path: str | Path | None = None) -> Budget:
+    """Read, validate and normalise a package. Raises InputError listing every problem found."""
+    root = resolve(path)
+    try:
+        if root.is_dir():
+            return _load_folder(root)
+        if root.suffix.lower() == ".xlsx":
+            return _load_workbook(root)
+    except RecursionError:
+        raise InputError(Problem("stien kan ikke leses (lenkeløkke?)", file=str(root))) from None
+    except OSError as exc:
+        raise InputError(Problem(f"kan ikke leses: {exc.strerror or exc}", file=str(root))) from None
+    if not root.exists():
+        raise InputError(Problem("finnes ikke (oppgi en pakkemappe med budsjett.toml, en .xlsx-fil, "
+                                 "eller navnet på en medfølgende pakke: " + ", ".join(bundled_names()) + ")",
+                                 file=str(root)))
+    raise InputError(Problem("er verken en pakkemappe (med budsjett.toml) eller en .xlsx-arbeidsbok", file=str(root)))
+
+
+def parse_meta(data: dict[str, Any], display: str) -> BudgetMeta:
+    try:
+        return BudgetMeta.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            field = ".".join(str(p) for p in err["loc"])
+            problems.append(Problem(f"feltet «{field}»: {err['msg']}", file=display))
+        raise InputError(problems) from None
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    display = str(path)
+    check_size(path, display)
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError(Problem("er ikke UTF-8", file=display)) from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(Problem(f"ugyldig TOML: {exc}", file=display)) from None
+
+
+def _finish(meta: BudgetMeta, raws: list[RawTable], source: Path, files: dict[str, Path], notes: list[str]) -> Budget:
+    years = tuple(meta.years.all)
+    stems = {r.stem for r in raws}
+    problems = [Problem(f"mangler {TABLES[s].title.lower()} ({TABLES[s].paragraph}), som er påkrevd",
+                        file=str(source / f"{s}.csv") if source.is_dir() else f"{source}[{s}]")
+                for s in ("drift", "investering") if s not in stems]
+    tables, found = validate_tables(raws, years, meta.sign.factor, meta.dash_is_zero)
+    problems += found
+    if problems:
+        raise InputError(problems)
+    for raw in raws:
+        notes += raw.notes
+    return Budget(meta=meta, tables=tables, source=source, files=files, notes=notes)
+
+
+def _load_folder(root: Path) -> Budget:
+    meta_path = root / META_FILE
+    if not meta_path.is_file():
+        raise InputError(Problem(f"mangler {META_FILE} i pakkemappen", file=str(root)))
+    meta = parse_meta(_read_toml(meta_path), str(meta_path))
+    files = {"budsjett": meta_path}
+    raws = []
+    for stem in TABLES:
+        path = root / f"{stem}.csv"
+        if path.exists():
+            raws.append(read_csv(path, stem, str(path)))
+            files[stem] = path
+    return _finish(meta, raws, root, files, [])
+
+
+def _load_workbook(path: Path) -> Budget:
+    display = str(path)
+    wb = open_workbook(path, display)
+    notes: list[str] = []
+    names = {ws.title.strip().lower(): ws for ws in wb.worksheets}
+    if META_SHEET not in names:
+        raise InputError(Problem(f"arbeidsboken mangler arket «{META_SHEET}» med metadata", file=display))
+    meta = parse_meta(sheet_to_meta(names[META_SHEET], f"{display}[{META_SHEET}]"), f"{display}[{META_SHEET}]")
+    formulas = _formula_book(path)
+    raws = []
+    for name, ws in names.items():
+        if name == META_SHEET:
+            continue
+        if name not in TABLES:
+            notes.append(f"{display}: arket «{ws.title}» er ikke en del av pakkeformatet og er hoppet over")
+            continue
+        if ws.sheet_state != "visible":
+            notes.append(f"{display}: arket «{ws.title}» er skjult, men lest")
+        raws.append(read_sheet(ws, name, display, formulas[ws.title] if formulas else None))
+    return _finish(meta, raws, path, {"budsjett": path, **{r.stem: path for r in raws}}, notes)
+
+
+def _formula_book(path: Path):
+    """The same workbook with formulas, to tell a formula without a cached value from an empty cell."""
+    import openpyxl
+
+    try:
+        return openpyxl.load_workbook(path, read_only=False, data_only=False)
+    except Exception:  # already opened once successfully; treat as no formulas
+        return None
+
+
+def sheet_to_meta(ws, display: str) -> dict[str, Any]:
+    """The metadata sheet: two columns, a dotted key (years.plan, interest_rate.2024) and its value."""
+    data: dict[str, Any] = {}
+    for row in ws.iter_rows(values_only=True):
+        if not row or row[0] is None or str(row[0]).strip().lower() in ("nøkkel", "key", ""):
+            continue
+        key, value = str(row[0]).strip(), row[1] if len(row) > 1 else None
+        if value is None or (isinstance(value, str) and not value.strip()):
+            continue
+        parts = key.split(".")
+        if parts[0] == "years" and isinstance(value, str):
+            value = [int(float(v)) for v in value.replace(";", ",").split(",") if v.strip()]
+        elif parts[0] == "years" and isinstance(value, (int, float)):
+            value = [int(value)]
+        node = data
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                raise InputError(Problem(f"nøkkelen «{key}» kolliderer med en annen", file=display))
+        node[parts[-1]] = value
+    return data

@@ -1,0 +1,1 @@
+"""Declarative rule packs (YAML) and the engine that evaluates them."""

@@ -1,0 +1,189 @@
+"""Load a rule pack: safe YAML, checked against the published JSON Schema, every condition compiled and
+type-checked against the known figures. A broken pack is refused with file, rule and field named."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import rule_engine
+import yaml
+from pydantic import ValidationError
+
+from ..derive import BOOL, COLLECTIONS, NUMBER, TEXT, known_names
+from ..errors import InputError, Problem
+from .model import PackSpec, RuleSpec
+
+SCHEMA_FILE = "rule-pack.schema.json"
+MAX_PACK_BYTES = 2 * 1024 * 1024
+_NAME = re.compile(r"(?<![\w$.])([a-zA-Z_][a-zA-Z0-9_]*)")
+_TYPES = {NUMBER: rule_engine.DataType.FLOAT, TEXT: rule_engine.DataType.STRING, BOOL: rule_engine.DataType.BOOLEAN}
+MESSAGE_ONLY = {"subject", "ar", "aar"}  # filled in by the engine for every message
+_KEYWORDS = {"and", "or", "not", "true", "false", "null", "in", "if", "else", "for"}
+
+
+@dataclass
+class CompiledRule:
+    spec: RuleSpec
+    rule: rule_engine.Rule
+    names: list[str]  # every figure the condition and message use
+    sides: tuple[Any, Any] | None  # the two sides of a top-level comparison, to show expected and actual
+
+
+@dataclass
+class Pack:
+    spec: PackSpec
+    path: Path
+    rules: list[CompiledRule] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return self.spec.pack
+
+
+def rules_dir() -> Path:
+    return Path(str(resources.files("budsjettkontroll") / "rules"))
+
+
+def schema() -> dict[str, Any]:
+    return json.loads((rules_dir() / SCHEMA_FILE).read_text(encoding="utf-8"))
+
+
+def bundled_pack(name: str) -> Path:
+    return rules_dir() / f"{name}.yaml"
+
+
+def safe_yaml(path: Path, display: str | None = None) -> Any:
+    """YAML with the safe loader only (no tags, no objects), size-limited, errors with line and column."""
+    display = display or str(path)
+    if not path.is_file():
+        raise InputError(Problem("filen finnes ikke", file=display))
+    if path.stat().st_size > MAX_PACK_BYTES:
+        raise InputError(Problem(f"filen er større enn {MAX_PACK_BYTES // 1024 // 1024} MB", file=display))
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError(Problem("er ikke UTF-8", file=display)) from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        line = mark.line + 1 if mark else None
+        col = f", kolonne {mark.column + 1}" if mark else ""
+        raise InputError(Problem(f"ugyldig YAML{col}: {exc.problem}", file=display, line=line)) from None
+    except yaml.YAMLError as exc:
+        raise InputError(Problem(f"ugyldig YAML: {exc}", file=display)) from None
+    except RecursionError:
+        raise InputError(Problem("YAML-en er for dypt nøstet", file=display)) from None
+
+
+def _rule_names(data: Any, index: int) -> str:
+    try:
+        return str(data["rules"][index].get("id", f"nr. {index + 1}"))
+    except (KeyError, IndexError, TypeError, AttributeError):
+        return f"nr. {index + 1}"
+
+
+def _names_in(text: str) -> list[str]:
+    text = re.sub(r"'[^']*'|\"[^\"]*\"", "", text)
+    return [n for n in dict.fromkeys(_NAME.findall(text)) if n not in _KEYWORDS]
+
+
+def _message_names(template: str) -> list[str]:
+    return list(dict.fromkeys(re.findall(r"\{([a-zA-Z_][a-zA-Z0-9_]*)", template)))
+
+
+def _dates_as_text(data: Any) -> Any:
+    """YAML reads 2020-01-01 as a date; the JSON Schema (and JSON) know only strings."""
+    import datetime as dt
+
+    if isinstance(data, dict):
+        return {k: _dates_as_text(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_dates_as_text(v) for v in data]
+    return data.isoformat() if isinstance(data, dt.date) else data
+
+
+@lru_cache(maxsize=64)
+def _load_cached(path: Path, mtime: float) -> Pack:
+    return _load(path)
+
+
+def load_pack(path: str | Path) -> Pack:
+    """A pack by path, or by the name of a bundled pack (lov, asker, nasjonal …). Cached per file version."""
+    candidate = Path(path)
+    if not candidate.exists() and bundled_pack(str(path)).is_file():
+        candidate = bundled_pack(str(path))
+    if not candidate.is_file():
+        raise InputError(Problem("regelpakken finnes ikke", file=str(path)))
+    candidate = candidate.resolve()
+    return _load_cached(candidate, candidate.stat().st_mtime)
+
+
+def _load(path: Path) -> Pack:
+    import jsonschema
+
+    display = str(path)
+    data = _dates_as_text(safe_yaml(path, display))
+    validator = jsonschema.Draft202012Validator(schema())
+    problems = []
+    for err in sorted(validator.iter_errors(data), key=lambda e: list(e.path)):
+        where = list(err.path)
+        rule = f"regel {_rule_names(data, where[1])}, " if len(where) > 1 and where[0] == "rules" else ""
+        field_name = ".".join(str(p) for p in where[2:] if not isinstance(p, int)) if rule else ".".join(map(str, where))
+        problems.append(Problem(f"{rule}feltet «{field_name or '(rot)'}»: {err.message}", file=display))
+    if problems:
+        raise InputError(problems)
+    try:
+        spec = PackSpec.model_validate(data)
+    except ValidationError as exc:
+        raise InputError([Problem(f"feltet «{'.'.join(map(str, e['loc']))}»: {e['msg']}", file=display)
+                          for e in exc.errors()]) from None
+    return Pack(spec, path, _compile_all(spec, display))
+
+
+def _compile_all(spec: PackSpec, display: str) -> list[CompiledRule]:
+    problems, compiled, seen = [], [], set()
+    figures = known_names()
+    for rule in spec.rules:
+        if rule.id in seen:
+            problems.append(Problem(f"regel {rule.id}: id-en er brukt før i pakken", file=display))
+        seen.add(rule.id)
+        names = dict(figures)
+        if rule.for_each:
+            if rule.for_each not in COLLECTIONS:
+                problems.append(Problem(f"regel {rule.id}, feltet «for_each»: ukjent samling «{rule.for_each}»; "
+                                        f"kjente: {', '.join(sorted(COLLECTIONS))}", file=display))
+                continue
+            names.update(COLLECTIONS[rule.for_each][1])
+        if rule.tolerance is not None:
+            names.setdefault("toleranse", NUMBER)
+        for name in rule.requires + _message_names(rule.message) + _message_names(rule.pass_message or ""):
+            if name not in names and name not in MESSAGE_ONLY:
+                problems.append(Problem(f"regel {rule.id}: ukjent størrelse «{name}»", file=display))
+        try:
+            context = rule_engine.Context(
+                type_resolver=rule_engine.type_resolver_from_dict({n: _TYPES[k] for n, k in names.items()}))
+            compiled_rule = rule_engine.Rule(rule.condition, context=context)
+        except rule_engine.errors.SymbolResolutionError as exc:
+            problems.append(Problem(f"regel {rule.id}, feltet «condition»: ukjent størrelse «{exc.symbol_name}»",
+                                    file=display))
+            continue
+        except rule_engine.errors.EngineError as exc:
+            problems.append(Problem(f"regel {rule.id}, feltet «condition»: {exc.message}", file=display))
+            continue
+        used = [n for n in _names_in(rule.condition) if n in names]
+        used += [n for n in rule.requires + _message_names(rule.message) + _message_names(rule.pass_message or "")
+                 if n in names and n not in used and n not in MESSAGE_ONLY]
+        expression = compiled_rule.statement.expression
+        sides = (expression.left, expression.right) if hasattr(expression, "left") and hasattr(expression, "right") \
+            and type(expression).__name__.endswith("ComparisonExpression") else None
+        compiled.append(CompiledRule(rule, compiled_rule, list(dict.fromkeys(used)), sides))
+    if problems:
+        raise InputError(problems)
+    return compiled

@@ -1,0 +1,189 @@
+"""One pandera schema per schedule: labels known, no duplicates, required lines present, whole amounts,
+year columns as declared in budsjett.toml. Validation is lazy: every problem is reported at once.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import pandas as pd
+import pandera.pandas as pa
+from pandera.errors import SchemaErrors
+
+from ..budget import Row, Table
+from ..catalogue import TABLES, TableDef
+from ..errors import Problem
+from ..labels import closest, normalise
+from ..numbers import AmountError, is_blank, parse_amount, parse_decimal
+from ..readers import RawTable
+
+LABEL, KEY, LINE, NORM, GROUP = "linje", "_key", "_line", "_norm", "del"
+
+
+def _amount_ok(value: object, decimals: bool, dash_is_zero: bool) -> bool:
+    try:
+        (parse_decimal(value) if decimals else parse_amount(value, dash_is_zero=dash_is_zero))
+    except AmountError:
+        return False
+    return True
+
+
+@lru_cache(maxsize=256)
+def schema_for(stem: str, years: tuple[int, ...], dash_is_zero: bool = False) -> pa.DataFrameSchema:
+    """The schema of table `stem` for a package that declares `years`."""
+    table = TABLES[stem]
+    columns: dict[str, pa.Column] = {
+        LABEL: pa.Column(None, pa.Check(lambda s: s.map(lambda v: not is_blank(v)), name="label_present")),
+        NORM: pa.Column(None),
+        LINE: pa.Column(None),
+        KEY: pa.Column(None, nullable=table.free_rows is not None, checks=None),
+    }
+    if stem == "investering_fordeling":
+        columns[GROUP] = pa.Column(None, pa.Check(lambda s: s.map(lambda v: v is None or v in (1, 2, 3, 4)), name="del"),
+                                   nullable=True, required=True)
+    for year in years:
+        columns[str(year)] = pa.Column(
+            None,
+            pa.Check(lambda v, d=table.decimals: _amount_ok(v, d, dash_is_zero), element_wise=True, name="amount"),
+            nullable=True,
+            required=False,
+        )
+    checks = [
+        pa.Check(lambda df, k=line.key: bool((df[KEY] == k).any()), name=f"required:{line.key}")
+        for line in table.lines
+        if line.required
+    ]
+    unique = [GROUP, NORM] if stem == "investering_fordeling" else [NORM]
+    return pa.DataFrameSchema(columns, checks=checks, strict=True, unique=unique, report_duplicates="exclude_first",
+                              name=stem)
+
+
+def _frame(raw: RawTable) -> tuple[pd.DataFrame, list[Problem]]:
+    """The raw rows as a frame with label, statutory key, line number and the year columns as written."""
+    table = TABLES[raw.stem]
+    problems: list[Problem] = []
+    header = raw.header
+    if LABEL not in header:
+        problems.append(Problem("første kolonne må hete «linje»", file=raw.file, line=1, table=raw.stem))
+        return pd.DataFrame(), problems
+    seen: set[str] = set()
+    for name in header:
+        if name and name in seen:
+            problems.append(Problem(f"kolonnen «{name}» står to ganger", file=raw.file, line=1, table=raw.stem))
+        seen.add(name)
+    records = []
+    for line, cells in raw.rows:
+        cells = list(cells) + [None] * (len(header) - len(cells))
+        if len(cells) > len(header) and any(not is_blank(c) for c in cells[len(header):]):
+            problems.append(Problem("raden har flere celler enn overskriften", file=raw.file, line=line, table=raw.stem))
+        record = {name: cells[i] for i, name in enumerate(header) if name}
+        label = record.get(LABEL)
+        label = "" if label is None else " ".join(str(label).split())
+        values = [record.get(n) for n in header if n not in (LABEL, GROUP)]
+        if label.endswith(":") and all(is_blank(v) for v in values):
+            continue  # a heading such as "Herav:"
+        record[LABEL] = label
+        record[NORM] = normalise(label)
+        match = table.match(label)
+        record[KEY] = match.key if match else None
+        record[LINE] = line
+        if GROUP in record:
+            record[GROUP] = _group(record[GROUP])
+        records.append({k: (None if isinstance(v, str) and v.strip() == "" else v) for k, v in record.items()})
+    frame = pd.DataFrame.from_records(records, columns=[*dict.fromkeys([LABEL, NORM, KEY, LINE, *[n for n in header if n]])])
+    return frame.astype(object).where(frame.notna(), None), problems
+
+
+def _group(value: object) -> object:
+    if is_blank(value):
+        return None
+    try:
+        number = float(str(value).strip())
+    except ValueError:
+        return value
+    return int(number) if number.is_integer() else value
+
+
+def _explain(raw: RawTable, frame: pd.DataFrame, errors: SchemaErrors, years: tuple[int, ...]) -> list[Problem]:
+    table = TABLES[raw.stem]
+    declared = ", ".join(map(str, years))
+    problems = []
+    for case in errors.failure_cases.to_dict("records"):
+        check, column, index = str(case["check"]), case["column"], case["index"]
+        row = frame.loc[index] if index is not None and not pd.isna(index) else None
+        line = int(row[LINE]) if row is not None else None
+        label = row[LABEL] if row is not None else None
+        year = int(column) if isinstance(column, str) and column.isdigit() else None
+        at = dict(file=raw.file, line=line, table=raw.stem)
+        if check == "column_in_schema":
+            name = case["failure_case"]
+            year = int(name) if str(name).isdigit() else None
+            what = f"året {name} er ikke deklarert i budsjett.toml (deklarert: {declared})" if year else \
+                f"ukjent kolonne «{name}»; kolonnene er linje og årstallene {declared}"
+            problems.append(Problem(what, file=raw.file, line=1, table=raw.stem, year=year))
+        elif check == "column_in_dataframe":
+            problems.append(Problem(f"mangler kolonnen «{case['failure_case']}»", file=raw.file, line=1, table=raw.stem))
+        elif check.startswith("required:"):
+            wanted = table.by_key[check.split(":", 1)[1]].label
+            problems.append(Problem(f"mangler påkrevd linje «{wanted}»", file=raw.file, table=raw.stem))
+        elif check == "not_nullable" and column == KEY:
+            hint = closest(label, table.labels)
+            more = f"; mente du «{hint}»?" if hint else ""
+            problems.append(Problem(f"ukjent linje for {table.paragraph}{more}", label=label, **at))
+        elif check == "amount":
+            try:
+                parse_decimal(case["failure_case"]) if table.decimals else parse_amount(case["failure_case"])
+                message = f"«{case['failure_case']}» er ikke et gyldig beløp"
+            except AmountError as exc:
+                message = str(exc)
+            problems.append(Problem(message, label=label, year=year, **at))
+        elif check == "label_present":
+            problems.append(Problem("raden mangler tekst i kolonnen linje", **at))
+        elif check == "del":
+            problems.append(Problem(f"del må være 1, 2, 3 eller 4, ikke «{case['failure_case']}»", label=label, **at))
+        elif check in ("field_uniqueness", "multiple_fields_uniqueness", "unique"):
+            if row is not None:
+                problems.append(Problem("linjen står mer enn én gang", label=label, **at))
+        else:  # any other pandera check: still one clear line
+            problems.append(Problem(f"{check}: {case['failure_case']}", label=label, **at))
+    unique = {}
+    for p in problems:
+        unique.setdefault(str(p), p)
+    return sorted(unique.values(), key=lambda p: (p.line or 0, p.year or 0, p.message))
+
+
+def validate_tables(raws: list[RawTable], years: tuple[int, ...], sign_factor: int,
+                    dash_is_zero: bool = False) -> tuple[dict[str, Table], list[Problem]]:
+    """Validate every raw table lazily; return the typed tables and every problem found."""
+    tables: dict[str, Table] = {}
+    problems: list[Problem] = []
+    for raw in raws:
+        frame, found = _frame(raw)
+        problems += found
+        if frame.empty and found:
+            continue
+        schema = schema_for(raw.stem, years, dash_is_zero)
+        try:
+            schema.validate(frame, lazy=True)
+        except SchemaErrors as errors:
+            problems += _explain(raw, frame, errors, years)
+            continue
+        if found:
+            continue
+        tables[raw.stem] = _typed(raw, frame, years, sign_factor, dash_is_zero)
+    return tables, problems
+
+
+def _typed(raw: RawTable, frame: pd.DataFrame, years: tuple[int, ...], sign_factor: int, dash_is_zero: bool) -> Table:
+    table: TableDef = TABLES[raw.stem]
+    factor = sign_factor if table.signed else 1
+    present = [y for y in years if str(y) in frame.columns]
+    rows = []
+    for record in frame.to_dict("records"):
+        values = {}
+        for year in present:
+            cell = record[str(year)]
+            value = parse_decimal(cell) if table.decimals else parse_amount(cell, dash_is_zero=dash_is_zero)
+            values[year] = None if value is None else value * factor + 0  # + 0 turns -0 into 0
+        rows.append(Row(record[LABEL], record[KEY], int(record[LINE]), values, record.get(GROUP)))
+    return Table(raw.stem, raw.file, rows)
