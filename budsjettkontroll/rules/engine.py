@@ -80,6 +80,19 @@ def _missing_inputs(facts: Facts, missing: list[str], year: int | None) -> list[
     return [describe(n) for n in shown]
 
 
+SIGNED_ITEM_FIELDS = {"oppgitt", "beregnet", "avvik", "venstre", "hoyre"}
+
+
+def _in_package_convention(facts: Facts, values: dict[str, Any]) -> dict[str, Any]:
+    """Schedule amounts back in the package's own sign convention, as the user wrote them."""
+    factor = facts.budget.meta.sign.factor
+    if factor == 1:
+        return values
+    signed = {n for n, (table, _) in line_fact_names().items() if table.signed} | SIGNED_ITEM_FIELDS
+    return {k: (v * factor if k in signed and isinstance(v, (int, Decimal)) and not isinstance(v, bool) else v)
+            for k, v in values.items()}
+
+
 def evaluate(facts: Facts, packs: list[Pack], options: Options | None = None) -> list[Finding]:
     options = options or Options()
     findings: list[Finding] = []
@@ -134,6 +147,7 @@ def _evaluate_one(facts: Facts, pack: Pack, compiled: CompiledRule, year: int | 
     except (rule_engine.errors.EngineError, ArithmeticError) as exc:
         return Finding(status=NOT_EVALUATED, values=values, missing=[],
                        message=f"Ikke vurdert: {getattr(exc, 'message', exc)}", **base)
+    values = _in_package_convention(facts, values)
     shown = {**values, "ar": year, "aar": year, "subject": item.subject if item else ""}
     template = spec.message if not ok else (spec.pass_message or "Oppfylt.")
     try:

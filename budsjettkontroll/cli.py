@@ -1,0 +1,208 @@
+"""The command line: check, rules, explain, template. Heavy libraries (pandas, pandera) load only for `check`.
+
+Exit codes: 0 no failing finding at or above --fail-on (default error); 1 at least one, or no rule could be
+evaluated at all; 2 bad input, bad configuration or a broken rule pack.
+"""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+EXIT_HELP = (
+    "Exit-koder: 0 = ingen brudd på eller over --fail-on (standard: error); 1 = minst ett brudd, eller ingen regel "
+    "kunne vurderes; 2 = ugyldig inndata, konfigurasjon eller regelpakke."
+)
+
+app = typer.Typer(
+    name="budsjettkontroll",
+    help="Kontroll av kommunale budsjetter og økonomiplaner mot kommuneloven, budsjett- og regnskapsforskriften "
+    "og kommunens egne handlingsregler. " + EXIT_HELP,
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+class Format(str, Enum):
+    rich = "rich"
+    text = "text"
+    json = "json"
+    markdown = "markdown"
+    html = "html"
+    junit = "junit"
+    sarif = "sarif"
+    github = "github"
+
+
+class FailOn(str, Enum):
+    error = "error"
+    warning = "warning"
+    info = "info"
+
+
+def fail(problems) -> None:
+    """Print every input problem on its own line to stderr and exit 2."""
+    for problem in problems:
+        typer.echo(f"feil: {problem}", err=True)
+    raise typer.Exit(2)
+
+
+def emit(text: str, output: Path | None, force: bool) -> None:
+    if output is None:
+        sys.stdout.write(text)
+        return
+    from .writer import atomic_write
+
+    atomic_write(output, text.encode("utf-8"), force=force)
+    typer.echo(f"skrev {output}", err=True)
+
+
+def choose_format(fmt: Format | None, output: Path | None) -> str:
+    if fmt is not None:
+        return fmt.value
+    return "rich" if output is None and sys.stdout.isatty() else "text"
+
+
+@app.command()
+def check(
+    paths: Annotated[Optional[list[Path]], typer.Argument(help="Budsjettpakker (mappe med budsjett.toml, eller .xlsx). "
+                                                               "Uten sti: Asker kommunes Handlingsprogram 2024-2027.")] = None,
+    fmt: Annotated[Optional[Format], typer.Option("--format", "-f", help="Utdataformat.")] = None,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Skriv rapporten til en fil.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overskriv --output om den finnes.")] = False,
+    fail_on: Annotated[FailOn, typer.Option("--fail-on", help="Laveste alvorlighetsgrad som gir exit-kode 1.")] = FailOn.error,
+    policy: Annotated[Optional[str], typer.Option("--policy", help="Handlingsregel-pakke (sti eller navn).")] = None,
+    tolerance: Annotated[Optional[float], typer.Option("--tolerance", help="Avrundingstoleranse per ledd i sumlinjer (1000 kr).")] = None,
+    select: Annotated[Optional[list[str]], typer.Option("--select", help="Kjør bare disse reglene (id eller prefiks).")] = None,
+    ignore: Annotated[Optional[list[str]], typer.Option("--ignore", help="Hopp over disse reglene (id eller prefiks).")] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Vis hver oppfylt vurdering.")] = False,
+) -> None:
+    """Kontroller ett eller flere budsjetter. """ + EXIT_HELP
+    from decimal import Decimal
+
+    from .check import run_check
+    from .errors import InputError
+    from .findings import exit_code
+    from .package import load_package
+    from .report import renderer
+    from .rules.engine import Options
+
+    options = Options(tolerance=Decimal(str(tolerance)) if tolerance is not None else None,
+                      select=select or [], ignore=ignore or [])
+    try:
+        results = [run_check(load_package(p), options, policy) for p in (paths or [None])]
+        name = choose_format(fmt, output)
+        text = renderer(name).render(results, {"fail_on": fail_on.value, "verbose": verbose,
+                                               "color": name == "rich" and output is None})
+        emit(text, output, force)
+    except InputError as exc:
+        fail(exc.problems)
+    code = max(exit_code(r.findings, fail_on.value) for r in results)
+    raise typer.Exit(code)
+
+
+@app.command("rules")
+def list_rules(
+    pack: Annotated[Optional[list[str]], typer.Option("--pack", help="Regelpakke (navn eller sti); standard: alle medfølgende.")] = None,
+) -> None:
+    """List reglene: id, alvorlighetsgrad, hjemmel og tittel."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from .errors import InputError
+
+    try:
+        packs = _packs(pack)
+    except InputError as exc:
+        fail(exc.problems)
+    table = Table(show_lines=False)
+    for column in ("Regel", "Alvor", "Hjemmel", "Tittel"):
+        table.add_column(column, overflow="fold")
+    for p in packs:
+        for compiled in p.rules:
+            spec = compiled.spec
+            table.add_row(spec.id, spec.severity, spec.references[0].text, spec.title)
+    Console(width=140).print(table)
+
+
+@app.command()
+def explain(rule_id: Annotated[str, typer.Argument(help="Regel-id, f.eks. KL-14-18-minimumsavdrag")]) -> None:
+    """Vis én regel i sin helhet: formål, hjemmel, betingelse, størrelsene den bruker og et eksempel."""
+    from .derive import FIGURES, describe
+    from .errors import InputError
+    from .labels import closest
+
+    try:
+        packs = _packs(None)
+    except InputError as exc:
+        fail(exc.problems)
+    rules = {c.spec.id: (p, c) for p in packs for c in p.rules}
+    if rule_id not in rules:
+        hint = closest(rule_id, list(rules))
+        fail([f"ukjent regel «{rule_id}»" + (f"; mente du «{hint}»?" if hint else "")])
+    pack, compiled = rules[rule_id]
+    spec = compiled.spec
+    out = [f"{spec.id} — {spec.title}", f"Regelpakke: {pack.name} {pack.spec.version} ({pack.path.name})",
+           f"Alvorlighetsgrad: {spec.severity}", f"Gjelder: {', '.join(spec.scopes)} · i kraft fra {spec.valid_from}"
+           + (f" til {spec.valid_to}" if spec.valid_to else ""), "", "Hjemmel:"]
+    out += [f"  - {r.text}" + (f" <{r.url}>" if r.url else "") for r in spec.references]
+    if spec.purpose:
+        out += ["", "Formål:", "  " + " ".join(spec.purpose.split())]
+    out += ["", "Betingelse (må være sann):", f"  {spec.condition.strip()}"]
+    if spec.for_each:
+        out.append(f"  (vurderes for hvert element i samlingen «{spec.for_each}»)")
+    if spec.tolerance is not None:
+        out.append(f"  toleranse = {spec.tolerance}")
+    out += ["", "Størrelser:"]
+    for name in compiled.names:
+        fig = FIGURES.get(name)
+        doc = " ".join(fig.doc.split()) if fig else describe(name)
+        out.append(f"  {name}: {doc}")
+    if spec.notes:
+        out += ["", "Merknader:", "  " + " ".join(spec.notes.split())]
+    if spec.example:
+        out += ["", "Eksempel:", "  " + " ".join(spec.example.split())]
+    out += ["", "Melding ved brudd:", "  " + " ".join(spec.message.split())]
+    typer.echo("\n".join(out))
+
+
+@app.command()
+def template(
+    path: Annotated[Path, typer.Argument(help="Ny mappe, eller en fil som slutter på .xlsx")],
+    year: Annotated[Optional[int], typer.Option("--year", help="Første økonomiplanår (årsbudsjettet).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overskriv om den finnes.")] = False,
+) -> None:
+    """Skriv en tom budsjettpakke (mappe eller arbeidsbok) med forskriftens linjer ferdig utfylt."""
+    from .errors import InputError
+    from .template import template_budget
+    from .writer import write_package
+
+    try:
+        written = write_package(template_budget(year), path, force=force)
+    except InputError as exc:
+        fail(exc.problems)
+    typer.echo(f"skrev mal til {written}")
+
+
+def _packs(names: list[str] | None):
+    from .rules.loader import load_pack, rules_dir
+
+    if names:
+        return [load_pack(n) for n in names]
+    return [load_pack(p) for p in sorted(rules_dir().glob("*.yaml"))]
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

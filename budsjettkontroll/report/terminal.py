@@ -1,0 +1,97 @@
+"""The terminal report (rich): identity, headline figures, verdict, then failures before passes."""
+
+from __future__ import annotations
+
+import io
+import os
+from collections import defaultdict
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from ..findings import FAIL, NOT_EVALUATED, PASS, summarise
+from .present import HEADLINES, STATUS_WORD, SEVERITY_WORD, reference_text, shown, sort_findings, verdict
+
+STYLE = {FAIL: "bold red", NOT_EVALUATED: "yellow", PASS: "green", "waived": "cyan"}
+
+
+def render(results: list, options: dict[str, Any]) -> str:
+    color = options.get("color", False) and not os.environ.get("NO_COLOR")
+    buffer = io.StringIO()
+    console = Console(file=buffer, force_terminal=color, no_color=not color, width=options.get("width", 120),
+                      highlight=False, soft_wrap=False)
+    for result in results:
+        render_one(console, result, options)
+    return buffer.getvalue()
+
+
+def render_one(console: Console, result, options: dict[str, Any]) -> None:
+    budget, facts = result.budget, result.facts
+    meta = budget.meta
+    console.rule(f"[bold]{meta.kommune} kommune – {meta.title}")
+    console.print(f"Status: {meta.status.value}  ·  Kilde: {budget.source}  ·  Beløp i {meta.unit}, "
+                  f"{'inntekter negative' if meta.sign.factor == 1 else 'inntekter positive'}")
+    console.print("År: " + ", ".join(f"{y} ({meta.years.kind(y)})" for y in meta.years.all))
+    for note in budget.notes:
+        console.print(f"[dim]Merk: {note}")
+
+    years = meta.years.all
+    table = Table(title="Hovedtall", title_justify="left", show_lines=False)
+    table.add_column("Linje")
+    for year in years:
+        table.add_column(f"{year}\n{meta.years.kind(year)}", justify="right")
+    for stem, label, fact in HEADLINES:
+        if budget.has(stem):
+            table.add_row(label, *(shown(budget, facts.get(fact, y)) for y in years))
+    console.print(table)
+
+    for section in result.sections.values():
+        renderer = getattr(section, "render_terminal", None)
+        if renderer:
+            renderer(console, result)
+
+    findings = sort_findings(result.findings)
+    summary = summarise(findings)
+    word = verdict(findings, options.get("fail_on", "error"))
+    console.print(Text(f"Konklusjon: {word}", style="bold red" if word.startswith("BRUDD") else "bold green"))
+
+    show_passed = options.get("verbose", False)
+    groups: dict[str, list] = defaultdict(list)
+    for f in findings:
+        groups[f.status].append(f)
+    for status, heading in ((FAIL, "Brudd"), ("waived", "Unntatt (waiver)"), (NOT_EVALUATED, "Ikke vurdert"),
+                            (PASS, "Oppfylt")):
+        items = groups.get(status, [])
+        if not items:
+            continue
+        if status == PASS and not show_passed:
+            _passed_summary(console, items)
+            continue
+        out = Table(title=f"{heading} ({len(items)})", title_justify="left", show_lines=False, expand=False)
+        for column in ("Status", "Alvor", "Regel", "År", "Hjemmel", "Melding"):
+            out.add_column(column, overflow="fold")
+        for f in items:
+            out.add_row(Text(STATUS_WORD[f.status], style=STYLE.get(f.status, "")), SEVERITY_WORD[f.severity], f.rule,
+                        str(f.year or "hele"), reference_text(f), f.message + (f" [{f.justification}]" if f.justification else ""))
+        console.print(out)
+    s = summary["status"]
+    failed = summary["failed_by_severity"]
+    console.print(f"Oppsummering: {summary['total']} vurderinger · {s['pass']} oppfylt · {s['fail']} brudd "
+                  f"({failed['error']} feil, {failed['warning']} advarsler, {failed['info']} info) · "
+                  f"{s['not_evaluated']} ikke vurdert · {s.get('waived', 0)} unntatt")
+
+
+def _passed_summary(console: Console, items: list) -> None:
+    by_rule: dict[str, list] = defaultdict(list)
+    for f in items:
+        by_rule[f.rule].append(f)
+    out = Table(title=f"Oppfylt ({len(items)} vurderinger; --verbose viser hver)", title_justify="left")
+    for column in ("Regel", "Hjemmel", "År", "Antall"):
+        out.add_column(column, overflow="fold")
+    for rule, fs in by_rule.items():
+        years = sorted({f.year for f in fs if f.year}) 
+        out.add_row(Text(f"{rule}", style="green"), reference_text(fs[0]),
+                    ", ".join(map(str, years)) or "hele", str(len(fs)))
+    console.print(out)
