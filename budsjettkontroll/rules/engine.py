@@ -148,7 +148,8 @@ def _evaluate_one(facts: Facts, pack: Pack, compiled: CompiledRule, year: int | 
         return Finding(status=NOT_EVALUATED, values=values, missing=[],
                        message=f"Ikke vurdert: {getattr(exc, 'message', exc)}", **base)
     values = _in_package_convention(facts, values)
-    shown = {**values, "ar": year, "aar": year, "subject": item.subject if item else ""}
+    shown = {**{k: (str(v) if k in FIGURES and FIGURES[k].unit == "år" else v) for k, v in values.items()},
+             "ar": str(year), "aar": str(year), "subject": item.subject if item else ""}
     template = spec.message if not ok else (spec.pass_message or "Oppfylt.")
     try:
         message = " ".join(FORMAT.format(template, **shown).split())

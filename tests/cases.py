@@ -1,0 +1,97 @@
+"""Declarative rule test cases in YAML, in the spirit of OpenFisca's YAML tests.
+
+Each case: a base budget (bundled name or path), cell changes, and the findings it must produce:
+
+- name: merforbruk i 2025
+  budget: asker-hp-2024-2027
+  change:                 # raw cell edits; printed sums are NOT recomputed
+    nokkeltall: {"Bokført verdi avskrivbare anleggsmidler": {2024: 10000000}}
+  adjust:                 # add to input lines; printed sums follow (as an amendment does)
+    drift: {"Bruk av disposisjonsfond": {2025: 5000}}
+  expect:
+    - {rule: KL-14-4-balanse-drift, year: 2025, status: fail}
+  only_these_fail: true   # no other error- or warning-level rule may fail
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+
+def collect_case_file(parent, file_path: Path):
+    return CaseFile.from_parent(parent, path=file_path)
+
+
+class CaseFile(pytest.File):
+    def collect(self):
+        cases = yaml.safe_load(self.path.read_text(encoding="utf-8")) or []
+        for case in cases:
+            yield CaseItem.from_parent(self, name=case["name"], case=case)
+
+
+class CaseItem(pytest.Item):
+    def __init__(self, *, case: dict[str, Any], **kwargs):
+        super().__init__(**kwargs)
+        self.case = case
+
+    def runtest(self) -> None:
+        run_case(self.case)
+
+    def reportinfo(self):
+        return self.path, 0, f"case: {self.name}"
+
+
+def build_budget(case: dict[str, Any], base_dir: Path | None = None):
+    from budsjettkontroll.adjust import Change, apply_changes
+    from budsjettkontroll.package import load_package
+
+    budget = load_package(case.get("budget", "asker-hp-2024-2027"))
+    budget = budget.copy()
+    for stem, lines in (case.get("change") or {}).items():
+        table = budget.tables[stem]
+        from budsjettkontroll.adjust import find_row
+        from budsjettkontroll.budget import Row
+        from budsjettkontroll.catalogue import TABLES
+
+        for label, by_year in lines.items():
+            row = find_row(table, label)
+            if row is None:
+                line = TABLES[stem].match(label)
+                row = Row(label, line.key if line else None, 0, {})
+                table.rows.append(row)
+            for year, value in by_year.items():
+                row.values[int(year)] = value * (budget.meta.sign.factor if TABLES[stem].signed else 1) \
+                    if value is not None else None
+    changes = [Change(stem, label, int(year), delta * budget.meta.sign.factor)
+               for stem, lines in (case.get("adjust") or {}).items()
+               for label, by_year in lines.items() for year, delta in by_year.items()]
+    return apply_changes(budget, changes) if changes else budget
+
+
+def run_case(case: dict[str, Any]) -> None:
+    from budsjettkontroll.check import run_check
+
+    result = run_check(build_budget(case), policy=case.get("policy"))
+    findings = result.findings
+    expected = case.get("expect") or []
+    for exp in expected:
+        matching = [f for f in findings if f.rule == exp["rule"]
+                    and ("year" not in exp or f.year == exp["year"])
+                    and ("subject" not in exp or (f.subject or "").find(exp["subject"]) >= 0)]
+        assert matching, f"no finding for {exp}"
+        statuses = {f.status for f in matching}
+        assert statuses == {exp["status"]}, (
+            f"{exp}: got {[(f.status, f.subject, f.message) for f in matching]}")
+        if "message_contains" in exp:
+            assert any(exp["message_contains"] in f.message for f in matching), [f.message for f in matching]
+    if case.get("only_these_fail", True):
+        wanted = {(e["rule"], e.get("year")) for e in expected if e["status"] == "fail"}
+        extra = [(f.rule, f.year, f.message) for f in findings
+                 if f.status == "fail" and f.severity in ("error", "warning")
+                 and (f.rule, f.year) not in wanted and (f.rule, None) not in wanted
+                 and not any(e["rule"] == f.rule and "year" not in e for e in expected if e["status"] == "fail")]
+        assert not extra, f"unexpected failures: {extra}"

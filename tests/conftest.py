@@ -1,0 +1,57 @@
+"""Fixtures built from the bundled Asker budget, and the YAML rule test cases (tests/cases/*.yaml)."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from pathlib import Path
+
+import pytest
+
+from budsjettkontroll.package import DEFAULT_BUDGET, bundled_dir
+
+from .cases import collect_case_file
+
+ASKER_DIR = bundled_dir() / DEFAULT_BUDGET
+
+
+@pytest.fixture
+def asker_dir() -> Path:
+    return ASKER_DIR
+
+
+@pytest.fixture
+def asker():
+    from budsjettkontroll.package import load_package
+
+    return load_package(ASKER_DIR)
+
+
+@pytest.fixture
+def asker_copy(tmp_path) -> Path:
+    """A writable copy of the bundled Asker package folder."""
+    target = tmp_path / "asker"
+    shutil.copytree(ASKER_DIR, target)
+    return target
+
+
+def set_cell(package: Path, stem: str, label: str, year: int | str, value: object) -> None:
+    """Change one cell of a CSV in a package copy (the label must exist)."""
+    path = package / f"{stem}.csv"
+    rows = list(csv.reader(path.read_text(encoding="utf-8-sig").splitlines()))
+    header = rows[0]
+    col = header.index(str(year))
+    for row in rows[1:]:
+        if row and row[0] == label:
+            row[col] = "" if value is None else str(value)
+            break
+    else:
+        raise KeyError(f"{label} not in {path}")
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh, lineterminator="\n").writerows(rows)
+
+
+def pytest_collect_file(parent, file_path):
+    if file_path.suffix == ".yaml" and file_path.parent.name == "cases":
+        return collect_case_file(parent, file_path)
+    return None
