@@ -30,11 +30,13 @@ def verdict(findings: list[Finding], fail_on: str = "error") -> str:
     warnings = sum(1 for f in findings if f.status == FAIL and f.severity == "warning")
     if not any(f.status in (PASS, FAIL, WAIVED) for f in findings):
         return "INGEN REGLER VURDERT: budsjettet mangler grunnlaget for kontroll"
+    open_ = sum(1 for f in findings if f.status == NOT_EVALUATED)
+    caveat = f"; {open_} vurderinger kunne ikke gjøres (mangler grunnlag)" if open_ else ""
     if exit_code(findings, fail_on):
-        return f"BRUDD: {errors} lovbrudd, {warnings} advarsler"
+        return f"BRUDD: {errors} lovbrudd, {warnings} advarsler{caveat}"
     if warnings:
-        return f"I SAMSVAR MED LOVKRAVENE, men {warnings} advarsler"
-    return "I SAMSVAR MED LOVKRAVENE som kunne vurderes"
+        return f"INGEN LOVBRUDD FUNNET, men {warnings} advarsler{caveat}"
+    return f"INGEN LOVBRUDD FUNNET{caveat}"
 
 
 def sort_findings(findings: list[Finding]) -> list[Finding]:

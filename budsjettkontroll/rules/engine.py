@@ -137,7 +137,8 @@ def _evaluate_one(facts: Facts, pack: Pack, compiled: CompiledRule, year: int | 
     missing = [n for n in compiled.names if values.get(n) is None]
     if missing:
         return Finding(status=NOT_EVALUATED, values=values, missing=missing,
-                       message="Ikke vurdert: mangler " + "; ".join(_missing_inputs(facts, missing, year)), **base)
+                       message=(f"{item.subject}: " if item else "") + "Ikke vurdert: mangler "
+                       + "; ".join(_missing_inputs(facts, missing, year)), **base)
     thing = {k: _as_engine_value(v) for k, v in values.items()}
     try:
         ok = compiled.rule.matches(thing)
