@@ -1,0 +1,439 @@
+"""Batch mode: check every budget package below a folder in one run, optionally in worker processes.
+
+A data repository may hold every kommune's budget for ten years. Each package is loaded, checked and
+rendered on its own (in a worker when --jobs > 1); only a small outcome per package (its summary row and
+its part of the report as text) comes back, is written at once, and is dropped, so memory does not grow
+with the number of packages. One unreadable package is reported and the others still run.
+
+Exit code over all packages: 2 if any package is bad input, else 1 if any has a failure at or above
+--fail-on (or no rule could be evaluated), else 0.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+import tempfile
+import textwrap
+import zipfile
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import IO, Any, Iterator
+
+META_FILE = "budsjett.toml"
+META_SHEET = "budsjett"
+TABLE_FILES = ("drift.csv", "investering.csv")  # a folder with these but no budsjett.toml is a broken package
+STREAMED = ("rich", "text", "json")
+_SHEET_NAME = re.compile(rb'<sheet\b[^>]*?\bname="([^"]*)"')
+
+
+# --- finding the packages ---------------------------------------------------------------------------------
+
+def is_batch_dir(path: Path) -> bool:
+    """A folder that is not itself a package: batch mode checks every package below it."""
+    return path.is_dir() and not (path / META_FILE).is_file()
+
+
+def _workbook_has_meta_sheet(path: Path) -> bool:
+    """Read only the sheet names (xl/workbook.xml); a file that is not a readable zip is kept, to be reported."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            info = zf.getinfo("xl/workbook.xml")
+            if info.file_size > 10 * 1024 * 1024:
+                return True  # let the loader judge (and refuse) it
+            data = zf.read(info)
+    except KeyError:
+        return False  # a zip, but not a workbook
+    except (zipfile.BadZipFile, OSError):
+        return True
+    return any(name.decode("utf-8", "replace").strip().lower() == META_SHEET for name in _SHEET_NAME.findall(data))
+
+
+def discover(root: Path) -> list[Path]:
+    """Every package below `root`, sorted: folders with budsjett.toml (not searched further), folders that
+    hold budget CSV files without one (reported as broken), and .xlsx workbooks with a `budsjett` sheet.
+    Hidden folders are skipped; symbolic links to folders are not followed (no loops)."""
+    found: list[Path] = []
+    for folder, dirs, files in os.walk(root, followlinks=False):
+        here = Path(folder)
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        if META_FILE in files or (here != root and any(f in files for f in TABLE_FILES)):
+            found.append(here)
+            dirs[:] = []
+            continue
+        for name in sorted(files):
+            if name.lower().endswith(".xlsx") and not name.startswith(("~$", ".")) \
+                    and _workbook_has_meta_sheet(here / name):
+                found.append(here / name)
+    return sorted(found, key=lambda p: str(p))
+
+
+def expand(paths: list[Path]) -> list[Path]:
+    """The packages the command line names: batch folders are expanded, other paths kept as given."""
+    out: list[Path] = []
+    for path in paths:
+        out += discover(path) if is_batch_dir(path) else [path]
+    return list(dict.fromkeys(out))
+
+
+# --- checking one package (in the main process or a worker) ------------------------------------------------
+
+@dataclass
+class BatchSettings:
+    """What every worker needs to know; plain data so it pickles."""
+
+    fmt: str = "text"
+    fail_on: str = "error"
+    policy: str | None = None
+    verbose: bool = False
+    tolerance: Any = None  # Decimal or None
+    select: list[str] = field(default_factory=list)
+    ignore: list[str] = field(default_factory=list)
+    extra_packs: list[str] = field(default_factory=list)
+    waivers: str | None = None  # path of the waiver file
+
+
+@dataclass
+class Outcome:
+    """One package's row in the summary and its part of the report; the budget itself stays in the worker."""
+
+    path: str
+    kommune: str | None = None
+    title: str | None = None
+    errors: int = 0
+    warnings: int = 0
+    handlingsregler: str = "–"
+    code: int = 0  # 0, 1 or 2 for this package
+    problems: list[str] = field(default_factory=list)  # input problems, one line each
+    summary: dict[str, Any] = field(default_factory=dict)
+    text: str = ""  # this package's part of the report
+    used_waivers: list[int] = field(default_factory=list)  # indices into the waiver file's entries
+
+
+def handlingsregler_met(result) -> str:
+    """«met av vurdert» over the key figures' years, from the key-figure section when there is one."""
+    section = result.sections.get("key_figures")
+    as_json = getattr(section, "as_json", None)
+    if as_json is None:
+        return "–"
+    try:
+        levels = [item.get("level") for item in as_json() if isinstance(item, dict)]
+    except Exception:  # a section that cannot describe itself must not stop the batch
+        return "–"
+    judged = [level for level in levels if level and level != "not_evaluated"]
+    if not judged:
+        return "–"
+    return f"{sum(1 for level in judged if level in ('acceptable', 'target'))} av {len(judged)}"
+
+
+def check_one(path: str, settings: BatchSettings) -> Outcome:
+    """Load, check and render one package; bad input becomes an outcome with exit code 2, never an exception."""
+    from .check import run_check
+    from .errors import InputError
+    from .findings import FAIL, exit_code
+    from .package import load_package
+    from .rules.engine import Options
+
+    outcome = Outcome(path)
+    options = Options(tolerance=settings.tolerance, select=list(settings.select), ignore=list(settings.ignore))
+    try:
+        result = run_check(load_package(Path(path)), options, settings.policy, extra_packs=settings.extra_packs)
+        if settings.waivers:
+            outcome.used_waivers = _waive(result, _waivers(settings.waivers))
+    except InputError as exc:
+        outcome.code = 2
+        outcome.problems = [str(p) for p in exc.problems]
+        return outcome
+    meta = result.budget.meta
+    outcome.kommune, outcome.title = meta.kommune, meta.title
+    failed = [f for f in result.findings if f.status == FAIL]
+    outcome.errors = sum(1 for f in failed if f.severity == "error")
+    outcome.warnings = sum(1 for f in failed if f.severity == "warning")
+    outcome.handlingsregler = handlingsregler_met(result)
+    outcome.code = exit_code(result.findings, settings.fail_on)
+    outcome.summary = result.summary
+    outcome.text = _render(result, settings, path)
+    return outcome
+
+
+@lru_cache(maxsize=4)
+def _waivers(path: str) -> list:
+    from .waivers import load_waivers
+
+    return load_waivers(path)
+
+
+def _live(waivers: list) -> list[tuple[int, Any]]:
+    import datetime as dt
+
+    today = dt.date.today()
+    return [(i, w) for i, w in enumerate(waivers) if w.spec.expires is None or w.spec.expires >= today]
+
+
+def _waive(result, waivers: list) -> list[int]:
+    """Mark this package's failures that a live waiver covers; return the waivers used."""
+    from .findings import FAIL, WAIVED
+
+    used: list[int] = []
+    live = _live(waivers)
+    for finding in result.findings:
+        if finding.status != FAIL:
+            continue
+        for index, waiver in live:
+            if waiver.covers_package(result.budget) and waiver.matches(finding):
+                finding.status, finding.justification = WAIVED, waiver.spec.justification
+                used.append(index)
+                break
+    return sorted(set(used))
+
+
+def waiver_warnings(settings: BatchSettings, rows: list["Outcome"]) -> list[str]:
+    """Expired waivers, and waivers that matched no failure in any package, so the list cannot rot."""
+    if not settings.waivers:
+        return []
+    try:
+        waivers = _waivers(settings.waivers)
+    except Exception:  # already reported per package as bad input
+        return []
+    used = {i for r in rows for i in r.used_waivers}
+    live = {i for i, _ in _live(waivers)}
+    out = []
+    for i, waiver in enumerate(waivers):
+        where = f"{waiver.file}:{waiver.line}" if waiver.line else waiver.file
+        if i not in live:
+            out.append(f"{where}: unntaket for {waiver.describe()} utløp {waiver.spec.expires.isoformat()} og gjelder "
+                       "ikke lenger")
+        elif i not in used:
+            out.append(f"{where}: unntaket for {waiver.describe()} treffer ikke noe brudd i noen av pakkene")
+    return out
+
+
+def _render(result, settings: BatchSettings, path: str) -> str:
+    if settings.fmt == "json":
+        from .report.jsonout import result_dict
+
+        return json.dumps(result_dict(result), ensure_ascii=False, indent=2, default=str)
+    if settings.verbose:
+        from .report import terminal
+
+        return terminal.render([result], {"fail_on": settings.fail_on, "verbose": True, "color": False})
+    return _failures_text(result, settings, path)
+
+
+def _failures_text(result, settings: BatchSettings, path: str) -> str:
+    """Compact: one heading per package, one line per failure at warning level or above (or --fail-on)."""
+    from .findings import FAIL, SEVERITY_RANK
+    from .report.present import SEVERITY_WORD, sort_findings, verdict
+
+    meta = result.budget.meta
+    shown_from = min(SEVERITY_RANK["warning"], SEVERITY_RANK[settings.fail_on])
+    failed = [f for f in sort_findings(result.findings)
+              if f.status == FAIL and SEVERITY_RANK[f.severity] >= shown_from]
+    lines = [f"== {meta.kommune} kommune – {meta.title} ({path}): {verdict(result.findings, settings.fail_on)}"]
+    for f in failed:
+        where = f"{f.year}" if f.year else "hele perioden"
+        subject = f" [{f.subject}]" if f.subject else ""
+        lines.append(f"   BRUDD {SEVERITY_WORD[f.severity]} {f.rule} {where}{subject}: {f.message}")
+    return "\n".join(lines) + "\n"
+
+
+# --- running many ------------------------------------------------------------------------------------------
+
+def outcomes(paths: list[Path], settings: BatchSettings, jobs: int = 1) -> Iterator[Outcome]:
+    """Outcomes in the order of `paths`, computed here or by `jobs` worker processes."""
+    names = [str(p) for p in paths]
+    if jobs <= 1 or len(names) <= 1:
+        for name in names:
+            yield check_one(name, settings)
+        return
+    chunk = max(1, min(16, len(names) // (jobs * 8)))
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        yield from pool.map(check_one, names, [settings] * len(names), chunksize=chunk)
+
+
+def overall_code(codes: list[int]) -> int:
+    if any(c == 2 for c in codes):
+        return 2
+    return 1 if any(c == 1 for c in codes) else 0
+
+
+class _Stdout:
+    """sys.stdout as it is at each write: rich's progress bar redirects it so lines print above the bar."""
+
+    def write(self, text: str) -> int:
+        return sys.stdout.write(text)
+
+    def flush(self) -> None:
+        sys.stdout.flush()
+
+
+@contextmanager
+def report_file(output: Path | None, force: bool = False) -> Iterator[IO[str]]:
+    """Standard output, or a new file written next to its target and renamed into place when complete."""
+    if output is None:
+        yield _Stdout()
+        return
+    from .errors import InputError, Problem
+
+    if output.exists() and not force:
+        raise InputError(Problem("finnes fra før; bruk --force for å overskrive", file=str(output)))
+    output.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", dir=output.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            yield fh
+        os.replace(tmp, output)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def run(paths: list[Path], settings: BatchSettings, out: IO[str] | None = None, jobs: int = 1,
+        progress: bool | None = None, err: IO[str] | None = None, color: bool = False) -> int:
+    """Check every package, writing each one's report to `out` as it finishes; return the exit code.
+
+    `progress` None shows the bar when standard error is a terminal and there is more than one package.
+    """
+    from rich.console import Console
+
+    out = out or _Stdout()
+    err = err or sys.stderr
+    packages = expand(paths)
+    if not packages:
+        err.write(f"feil: {', '.join(map(str, paths))}: fant ingen budsjettpakker (mapper med {META_FILE} eller "
+                  f".xlsx med arket «{META_SHEET}»)\n")
+        return 2
+    if settings.fmt not in STREAMED:
+        return _run_collected(packages, settings, out, err)
+    show_progress = (err.isatty() if progress is None else progress) and len(packages) > 1
+    rows: list[Outcome] = []
+    writer = _JsonWriter(out) if settings.fmt == "json" else None
+    bar = _progress(Console(file=err, force_terminal=True if progress else None), len(packages)) \
+        if show_progress else None
+    try:
+        if bar is not None:
+            bar[0].start()
+        for outcome in outcomes(packages, settings, jobs):
+            for problem in outcome.problems:
+                err.write(f"feil: {problem}\n")
+            if writer is not None:
+                writer.result(outcome)
+            elif outcome.text:
+                out.write(outcome.text)
+            outcome.text = ""  # written: keep only the summary row
+            rows.append(outcome)
+            if bar is not None:
+                bar[0].advance(bar[1])
+    finally:
+        if bar is not None:
+            bar[0].stop()
+    notes = waiver_warnings(settings, rows)
+    code = overall_code([r.code for r in rows] + ([1] if notes and settings.fail_on != "error" else []))
+    if writer is not None:
+        writer.finish(rows, code, notes)
+    else:
+        console = Console(file=out, force_terminal=color, no_color=not color, width=160, highlight=False)
+        render_summary(console, rows, settings.fail_on, code, notes)
+    return code
+
+
+def _progress(console, total: int):
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    bar = Progress(TextColumn("Kontrollerer"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                   console=console, transient=False)
+    return bar, bar.add_task("budsjetter", total=total)
+
+
+def render_summary(console, rows: list[Outcome], fail_on: str, code: int, notes: list[str] | None = None) -> None:
+    """One row per package: kommune, title, errors, warnings, handlingsregler met; then the totals."""
+    from rich.table import Table
+
+    table = Table(title=f"Oppsummering: {len(rows)} budsjettpakker", title_justify="left")
+    for column, justify in (("Kommune", "left"), ("Tittel", "left"), ("Feil", "right"), ("Advarsler", "right"),
+                            ("Handlingsregler oppfylt", "right"), ("Resultat", "left"), ("Pakke", "left")):
+        table.add_column(column, justify=justify, overflow="fold")
+    for r in rows:
+        if r.code == 2:
+            table.add_row("–", "–", "–", "–", "–", "[red]UGYLDIG INNDATA", r.path)
+            continue
+        result = "[red]BRUDD" if r.code else "[green]OK"
+        table.add_row(r.kommune or "–", r.title or "–", str(r.errors), str(r.warnings), r.handlingsregler, result,
+                      r.path)
+    console.print(table)
+    for note in notes or []:
+        console.print(f"advarsel: {note}")
+    bad = sum(1 for r in rows if r.code == 2)
+    failed = sum(1 for r in rows if r.code == 1)
+    console.print(f"Totalt: {len(rows)} pakker · {len(rows) - bad - failed} uten brudd · {failed} med brudd "
+                  f"(--fail-on {fail_on}) · {bad} med ugyldig inndata · "
+                  f"{sum(r.errors for r in rows)} feil · {sum(r.warnings for r in rows)} advarsler · exit-kode {code}")
+
+
+class _JsonWriter:
+    """The multi-budget JSON document, written one result at a time."""
+
+    def __init__(self, out: IO[str]):
+        from . import __version__
+        from .report.jsonout import SCHEMA_VERSION
+
+        self.out = out
+        self.first = True
+        head = {"schema_version": SCHEMA_VERSION, "tool": {"name": "budsjettkontroll", "version": __version__}}
+        out.write(json.dumps(head, ensure_ascii=False, indent=2)[:-2] + ',\n  "results": [')
+
+    def result(self, outcome: Outcome) -> None:
+        if not outcome.text:
+            return
+        self.out.write(("\n" if self.first else ",\n") + textwrap.indent(outcome.text, "    "))
+        self.first = False
+
+    def finish(self, rows: list[Outcome], code: int, notes: list[str] | None = None) -> None:
+        from .findings import PASS, FAIL, NOT_EVALUATED, SEVERITIES, WAIVED
+
+        status = {s: sum(r.summary.get("status", {}).get(s, 0) for r in rows) for s in (PASS, FAIL, NOT_EVALUATED, WAIVED)}
+        failed = {s: sum(r.summary.get("failed_by_severity", {}).get(s, 0) for r in rows) for s in SEVERITIES}
+        tail = {
+            "summary": {"total": sum(r.summary.get("total", 0) for r in rows), "status": status,
+                        "failed_by_severity": failed},
+            "packages": [{"path": r.path, "kommune": r.kommune, "title": r.title, "errors": r.errors,
+                          "warnings": r.warnings, "handlingsregler": r.handlingsregler, "exit_code": r.code,
+                          "input_problems": r.problems} for r in rows],
+            "waiver_warnings": notes or [],
+            "exit_code": code,
+        }
+        body = json.dumps(tail, ensure_ascii=False, indent=2)[1:]
+        self.out.write(("\n  ]," if not self.first else "],") + body + "\n")
+
+
+def _run_collected(packages: list[Path], settings: BatchSettings, out: IO[str], err: IO[str]) -> int:
+    """Formats that are one document over all results (markdown, html, junit, sarif …): collected in memory."""
+    from .check import run_check
+    from .errors import InputError
+    from .findings import exit_code
+    from .package import load_package
+    from .report import renderer
+    from .rules.engine import Options
+
+    options = Options(tolerance=settings.tolerance, select=list(settings.select), ignore=list(settings.ignore))
+    results, codes = [], []
+    for path in packages:
+        try:
+            results.append(run_check(load_package(path), options, settings.policy, extra_packs=settings.extra_packs))
+            if settings.waivers:
+                _waive(results[-1], _waivers(settings.waivers))
+        except InputError as exc:
+            for problem in exc.problems:
+                err.write(f"feil: {problem}\n")
+            codes.append(2)
+            continue
+        codes.append(exit_code(results[-1].findings, settings.fail_on))
+    if results:
+        out.write(renderer(settings.fmt).render(results, {"fail_on": settings.fail_on, "verbose": settings.verbose,
+                                                          "color": False}))
+    return overall_code(codes)
