@@ -1,4 +1,9 @@
-"""Machine-readable result: a versioned, documented schema (report.schema.json), byte-stable for the same input."""
+"""Machine-readable result: a versioned, documented schema (report.schema.json), byte-stable for the same input.
+
+One budget: its fields at the top level. Several: `results` (one object per budget, same fields) plus the
+combined `summary`, `verdict` and `findings`. Bump SCHEMA_VERSION (and the schema) on any change a consumer
+could notice; adding an optional field is a minor change, removing or renaming one a major change.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +16,15 @@ from ..check import file_hashes, judged_as_of
 SCHEMA_VERSION = "1.0"
 
 
-def result_dict(result) -> dict[str, Any]:
+def verdict_dict(findings: list, fail_on: str) -> dict[str, Any]:
+    """The conclusion as the exit code sees it, so a consumer need not recompute it from the counts."""
+    from ..findings import exit_code
+    from .present import verdict
+
+    return {"text": verdict(findings, fail_on), "fail_on": fail_on, "exit_code": exit_code(findings, fail_on)}
+
+
+def result_dict(result, fail_on: str = "error") -> dict[str, Any]:
     budget = result.budget
     meta = budget.meta
     data: dict[str, Any] = {
@@ -28,6 +41,7 @@ def result_dict(result) -> dict[str, Any]:
         "rule_packs": [{"pack": p.name, "version": p.spec.version} for p in result.packs],
         "judged_as_of": judged_as_of(budget).isoformat(),
         "summary": result.summary,
+        "verdict": verdict_dict(result.findings, fail_on),
         "findings": [f.as_json() for f in result.findings],
     }
     for name, section in result.sections.items():
@@ -39,12 +53,15 @@ def result_dict(result) -> dict[str, Any]:
 
 def render(results: list, options: dict[str, Any]) -> str:
     payload: dict[str, Any] = {"schema_version": SCHEMA_VERSION, "tool": {"name": "budsjettkontroll", "version": __version__}}
+    fail_on = options.get("fail_on", "error")
     if len(results) == 1:
-        payload.update(result_dict(results[0]))
+        payload.update(result_dict(results[0], fail_on))
     else:
-        payload["results"] = [result_dict(r) for r in results]
+        payload["results"] = [result_dict(r, fail_on) for r in results]
         from ..findings import summarise
 
-        payload["summary"] = summarise([f for r in results for f in r.findings])
-        payload["findings"] = [f.as_json() for r in results for f in r.findings]
+        every = [f for r in results for f in r.findings]
+        payload["summary"] = summarise(every)
+        payload["verdict"] = verdict_dict(every, fail_on)
+        payload["findings"] = [f.as_json() for f in every]
     return json.dumps(payload, ensure_ascii=False, indent=2, sort_keys=False, default=str) + "\n"

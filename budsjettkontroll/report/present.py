@@ -59,3 +59,86 @@ HEADLINES = [
     ("investering", "Fremført til inndekning (udekket)", "inv_fremfort_udekket"),
     ("drift_art", "Sum driftsinntekter (§ 5-6)", "art_sum_driftsinntekter"),
 ]
+
+
+def display_path(path: str | None) -> str | None:
+    """A file as a path relative to the working directory when it lies below it (what code scanning and
+    annotations want: repository-relative paths), else as given."""
+    if not path:
+        return path
+    from pathlib import Path
+
+    try:
+        return Path(path).resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except (ValueError, OSError):
+        return Path(path).as_posix()
+
+
+def is_remark(finding: Finding) -> bool:
+    """A MERKNAD: an info-level rule that is not met, such as a rounding difference within tolerance."""
+    return finding.status == FAIL and finding.severity == "info"
+
+
+def location_text(finding: Finding) -> str:
+    where = display_path(finding.file) or ""
+    return f"{where}:{finding.line}" if where and finding.line else where
+
+
+LEVEL_WORD = {"target": "ønsket nivå", "acceptable": "akseptabelt", "unacceptable": "ikke godkjent",
+              "not_evaluated": "ikke vurdert"}
+
+
+def key_figures(result) -> list[dict[str, Any]]:
+    """The handlingsregler section's items (see keyfigures.py), or [] when no provider added one."""
+    section = result.sections.get("key_figures")
+    as_json = getattr(section, "as_json", None)
+    items = as_json() if as_json else []
+    return [i for i in items if isinstance(i, dict) and "id" in i and "year" in i] if isinstance(items, list) else []
+
+
+def key_figure_table(result) -> tuple[list[int | None], list[tuple[str, str, str, dict[int | None, dict[str, Any]]]]]:
+    """(columns, [(id, name, unit, {year: item})]) in the order the section lists the figures; the columns are the
+    plan years, then None («hele perioden») when a figure is judged for the whole period."""
+    items = key_figures(result)
+    years: list[int | None] = sorted({i["year"] for i in items if isinstance(i.get("year"), int)})
+    if any(i.get("year") is None for i in items):
+        years.append(None)
+    rows: dict[str, tuple[str, str, str, dict[int | None, dict[str, Any]]]] = {}
+    for item in items:
+        fid = str(item["id"])
+        if fid not in rows:
+            rows[fid] = (fid, str(item.get("name") or item.get("label") or fid), str(item.get("unit") or ""), {})
+        rows[fid][3][item.get("year")] = item
+    return years, list(rows.values())
+
+
+def level_text(item: dict[str, Any] | None) -> str | None:
+    """The band in the pack's own words (or the standard word); None when no rule judges the figure."""
+    if not item or ("rule" in item and item["rule"] is None):
+        return None
+    return str(item.get("band") or LEVEL_WORD.get(str(item.get("level")), item.get("level") or ""))
+
+
+def policy_verdicts(result) -> tuple[str | None, list[str]]:
+    """The handlingsregler section's summary and one verdict line per rule («oppnås i 2 av 4 år»), if present."""
+    section = result.sections.get("handlingsregler")
+    as_json = getattr(section, "as_json", None)
+    data = as_json() if as_json else None
+    if not isinstance(data, dict):
+        return None, []
+    lines = [f"{r.get('title', r.get('id'))}: {r.get('verdict', '')}" for r in data.get("rules", []) if isinstance(r, dict)]
+    summary = (data.get("summary") or {}).get("text") if isinstance(data.get("summary"), dict) else None
+    title = data.get("title")
+    return (f"{title}: {summary}" if title and summary else summary), lines
+
+
+def figure_value(item: dict[str, Any] | None) -> str:
+    if not item or item.get("value") is None:
+        return "–"
+    value, unit = item["value"], str(item.get("unit") or "")
+    if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
+        number = Decimal(str(value))
+        text = f"{number:,.1f}".replace(",", " ").replace(".", ",") if unit in ("%", "prosent") or \
+            number != number.to_integral_value() else format_amount(number)
+        return f"{text} {unit}".strip()
+    return str(value)

@@ -8,11 +8,12 @@ from collections import defaultdict
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
 from ..findings import FAIL, NOT_EVALUATED, PASS, summarise
-from .present import HEADLINES, STATUS_WORD, SEVERITY_WORD, reference_text, shown, sort_findings, verdict
+from .present import HEADLINES, STATUS_WORD, SEVERITY_WORD, is_remark, reference_text, shown, sort_findings, verdict
 
 STYLE = {FAIL: "bold red", NOT_EVALUATED: "yellow", PASS: "green", "waived": "cyan"}
 
@@ -30,12 +31,12 @@ def render(results: list, options: dict[str, Any]) -> str:
 def render_one(console: Console, result, options: dict[str, Any]) -> None:
     budget, facts = result.budget, result.facts
     meta = budget.meta
-    console.rule(f"[bold]{meta.kommune} kommune – {meta.title}")
-    console.print(f"Status: {meta.status.value}  ·  Kilde: {budget.source}  ·  Beløp i {meta.unit}, "
+    console.rule(f"[bold]{escape(meta.kommune)} kommune – {escape(meta.title)}")
+    console.print(f"Status: {meta.status.value}  ·  Kilde: {escape(str(budget.source))}  ·  Beløp i {meta.unit}, "
                   f"{'inntekter negative' if meta.sign.factor == 1 else 'inntekter positive'}")
     console.print("År: " + ", ".join(f"{y} ({meta.years.kind(y)})" for y in meta.years.all))
     for note in budget.notes:
-        console.print(f"[dim]Merk: {note}")
+        console.print(f"[dim]Merk: {escape(note)}")
 
     years = meta.years.all
     table = Table(title="Hovedtall", title_justify="left", show_lines=False)
@@ -60,26 +61,31 @@ def render_one(console: Console, result, options: dict[str, Any]) -> None:
     show_passed = options.get("verbose", False)
     groups: dict[str, list] = defaultdict(list)
     for f in findings:
-        groups[f.status].append(f)
+        groups["remark" if is_remark(f) else f.status].append(f)
     for status, heading in ((FAIL, "Brudd"), ("waived", "Unntatt (waiver)"), (NOT_EVALUATED, "Ikke vurdert"),
-                            (PASS, "Oppfylt")):
+                            ("remark", "Merknader"), (PASS, "Oppfylt")):
         items = groups.get(status, [])
         if not items:
             continue
         if status == PASS and not show_passed:
             _passed_summary(console, items)
             continue
+        if status == "remark":
+            _remarks(console, items)
+            continue
         out = Table(title=f"{heading} ({len(items)})", title_justify="left", show_lines=False, expand=False)
         for column in ("Status", "Alvor", "Regel", "År", "Hjemmel", "Melding"):
             out.add_column(column, overflow="fold")
         for f in items:
-            out.add_row(Text(STATUS_WORD[f.status], style=STYLE.get(f.status, "")), SEVERITY_WORD[f.severity], f.rule,
-                        str(f.year or "hele"), reference_text(f), f.message + (f" [{f.justification}]" if f.justification else ""))
+            out.add_row(Text(STATUS_WORD[f.status], style=STYLE.get(f.status, "")), SEVERITY_WORD[f.severity], escape(f.rule),
+                        str(f.year or "hele"), escape(reference_text(f)),
+                        escape(f.message + (f" [{f.justification}]" if f.justification else "")))
         console.print(out)
     s = summary["status"]
     failed = summary["failed_by_severity"]
-    console.print(f"Oppsummering: {summary['total']} vurderinger · {s['pass']} oppfylt · {s['fail']} brudd "
-                  f"({failed['error']} feil, {failed['warning']} advarsler, {failed['info']} info) · "
+    console.print(f"Oppsummering: {summary['total']} vurderinger · {s['pass']} oppfylt · "
+                  f"{failed['error'] + failed['warning']} brudd ({failed['error']} feil, {failed['warning']} advarsler) · "
+                  f"{failed['info']} merknader · "
                   f"{s['not_evaluated']} ikke vurdert · {s.get('waived', 0)} unntatt")
 
 
@@ -92,6 +98,17 @@ def _passed_summary(console: Console, items: list) -> None:
         out.add_column(column, overflow="fold")
     for rule, fs in by_rule.items():
         years = sorted({f.year for f in fs if f.year}) 
-        out.add_row(Text(f"{rule}", style="green"), reference_text(fs[0]),
+        out.add_row(Text(f"{rule}", style="green"), escape(reference_text(fs[0])),
                     ", ".join(map(str, years)) or "hele", str(len(fs)))
+    console.print(out)
+
+
+def _remarks(console: Console, items: list) -> None:
+    """MERKNAD: info-level rules not met (rounding within tolerance and the like); not breaches, so kept compact."""
+    out = Table(title=f"Merknader ({len(items)}): ikke brudd, vist for åpenhet", title_justify="left", box=None,
+                show_header=True, pad_edge=False)
+    for column in ("", "Regel", "År", "Melding"):
+        out.add_column(column, overflow="fold")
+    for f in items:
+        out.add_row(Text("MERKNAD", style="blue"), escape(f.rule), str(f.year or "hele"), escape(f.message))
     console.print(out)

@@ -1,0 +1,161 @@
+"""Markdown report: fits a pull request comment or $GITHUB_STEP_SUMMARY (GitHub-flavoured tables, <details>).
+
+Every text that comes from the input (labels, titles, messages) is escaped, so a label cannot inject markup.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from typing import Any
+
+from ..check import judged_as_of
+from ..findings import FAIL, NOT_EVALUATED, PASS, WAIVED, exit_code, summarise
+from .present import (HEADLINES, SEVERITY_WORD, figure_value, is_remark, key_figure_table, level_text,
+                      location_text, policy_verdicts, shown, sort_findings, verdict)
+
+LEVEL_MARK = {"target": "🟢", "acceptable": "🟡", "unacceptable": "🔴", "not_evaluated": "⚪"}
+_SPECIAL = re.compile(r"([\\`*_\[\]|#~])")
+
+
+def esc(text: Any) -> str:
+    """Plain text safe inside Markdown (and a table cell): HTML and Markdown specials neutralised, one line."""
+    value = " ".join(str(text if text is not None else "").split())
+    value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _SPECIAL.sub(r"\\\1", value)
+
+
+def link(ref: dict[str, str]) -> str:
+    url = ref.get("url")
+    if url and url.startswith(("https://", "http://")):
+        return f"[{esc(ref['text'])}](<{url.replace('>', '%3E').replace(' ', '%20')}>)"
+    return esc(ref.get("text", ""))
+
+
+def references(finding) -> str:
+    return "; ".join(link(r) for r in finding.references)
+
+
+def render(results: list, options: dict[str, Any]) -> str:
+    fail_on = options.get("fail_on", "error")
+    every = [f for r in results for f in r.findings]
+    out: list[str] = []
+    if len(results) > 1:
+        bad = exit_code(every, fail_on)
+        out += [f"# Budsjettkontroll: {len(results)} budsjetter", "",
+                f"**Samlet konklusjon:** {'❌ BRUDD' if bad else '✅ Ingen brudd'} på eller over «{fail_on}».", ""]
+        out += ["| Budsjett | Konklusjon | Feil | Advarsler | Merknader | Ikke vurdert | Unntatt |",
+                "|---|---|---:|---:|---:|---:|---:|"]
+        for r in results:
+            s = summarise(r.findings)
+            out.append(f"| {esc(r.budget.meta.kommune)}: {esc(r.budget.meta.title)} | {esc(verdict(r.findings, fail_on))} | "
+                       f"{s['failed_by_severity']['error']} | {s['failed_by_severity']['warning']} | "
+                       f"{s['failed_by_severity']['info']} | {s['status']['not_evaluated']} | {s['status']['waived']} |")
+        out.append("")
+    for result in results:
+        out += render_one(result, options, level="##" if len(results) > 1 else "#")
+    return "\n".join(out).rstrip() + "\n"
+
+
+def render_one(result, options: dict[str, Any], level: str = "#") -> list[str]:
+    budget, meta = result.budget, result.budget.meta
+    fail_on = options.get("fail_on", "error")
+    findings = sort_findings(result.findings)
+    word = verdict(findings, fail_on)
+    bad = exit_code(findings, fail_on)
+    sub = level + "#"
+    out = [f"{level} Budsjettkontroll: {esc(meta.kommune)} kommune – {esc(meta.title)}", "",
+           f"**Konklusjon: {'❌' if bad else '✅'} {esc(word)}**", ""]
+    years = meta.years.all
+    out += ["| | |", "|---|---|",
+            f"| Kommune | {esc(meta.kommune)}{f' ({esc(meta.kommunenummer)})' if meta.kommunenummer else ''} |",
+            f"| Dokument | {esc(meta.title)} ({esc(meta.status.value)}) |",
+            f"| År | {', '.join(f'{y} ({meta.years.kind(y)})' for y in years)} |",
+            f"| Beløp | {meta.unit}, {'inntekter negative' if meta.sign.factor == 1 else 'inntekter positive'} |",
+            f"| Lovverket som gjaldt | {judged_as_of(budget).isoformat()} |",
+            f"| Regelpakker | {', '.join(f'{esc(p.name)} {esc(p.spec.version)}' for p in result.packs)} |", ""]
+    s = summarise(findings)
+    failed = s["failed_by_severity"]
+    out += [f"{s['total']} vurderinger: {s['status']['pass']} oppfylt · {failed['error']} feil · "
+            f"{failed['warning']} advarsler · {failed['info']} merknader · {s['status']['not_evaluated']} ikke vurdert · "
+            f"{s['status']['waived']} unntatt", ""]
+
+    out += [f"{sub} Hovedtall", "", "| Linje | " + " | ".join(map(str, years)) + " |",
+            "|---|" + "---:|" * len(years)]
+    for stem, label, fact in HEADLINES:
+        if budget.has(stem):
+            out.append(f"| {esc(label)} | " + " | ".join(shown(budget, result.facts.get(fact, y)) for y in years) + " |")
+    out.append("")
+
+    breaches = [f for f in findings if f.status == FAIL and not is_remark(f)]
+    out += _finding_table(f"{sub} Brudd ({len(breaches)})", breaches, severity=True)
+    out += _key_figures(result, sub)
+    remarks = [f for f in findings if is_remark(f)]
+    if remarks:
+        out += [f"<details><summary>Merknader ({len(remarks)}): avvik som ikke er brudd, f.eks. avrunding</summary>", ""]
+        out += _finding_table(None, remarks)
+        out += ["</details>", ""]
+    out += _finding_table(f"{sub} Ikke vurdert ({sum(1 for f in findings if f.status == NOT_EVALUATED)})",
+                          [f for f in findings if f.status == NOT_EVALUATED], severity=True)
+    waived = [f for f in findings if f.status == WAIVED]
+    if waived:
+        out += [f"{sub} Unntatt ({len(waived)})", "", "| Regel | År | Melding | Begrunnelse |", "|---|---|---|---|"]
+        out += [f"| {esc(f.rule)} | {f.year or 'hele'} | {esc(f.message)} | {esc(f.justification)} |" for f in waived]
+        out.append("")
+    passed = [f for f in findings if f.status == PASS]
+    if passed:
+        by_rule: dict[str, list] = defaultdict(list)
+        for f in passed:
+            by_rule[f.rule].append(f)
+        out += [f"<details><summary>Oppfylt ({len(passed)} vurderinger av {len(by_rule)} regler)</summary>", "",
+                "| Regel | Tittel | Hjemmel | År | Antall |", "|---|---|---|---|---:|"]
+        for rule, fs in by_rule.items():
+            ys = ", ".join(str(y) for y in sorted({f.year for f in fs if f.year})) or "hele"
+            out.append(f"| {esc(rule)} | {esc(fs[0].title)} | {references(fs[0])} | {ys} | {len(fs)} |")
+        out += ["", "</details>", ""]
+    return out
+
+
+def _finding_table(heading: str | None, items: list, severity: bool = False) -> list[str]:
+    if not items:
+        return [heading, "", "Ingen.", ""] if heading and "Brudd" in heading else []
+    out = [heading, ""] if heading else []
+    head = ("| Alvor " if severity else "") + "| Regel | År | Melding | Hjemmel | Sted |"
+    out += [head, "|" + "---|" * (head.count("|") - 1)]
+    for f in items:
+        cells = ([SEVERITY_WORD[f.severity]] if severity else []) + [
+            esc(f.rule), str(f.year or "hele"), esc(f.message), references(f), esc(location_text(f))]
+        out.append("| " + " | ".join(cells) + " |")
+    out.append("")
+    return out
+
+
+def _key_figures(result, sub: str) -> list[str]:
+    years, rows = key_figure_table(result)
+    summary, verdicts = policy_verdicts(result)
+    if not rows and not verdicts:
+        return []
+    out = [f"{sub} Handlingsregler", ""]
+    if summary:
+        out += [f"**{esc(summary)}**", ""]
+    out += [f"- {esc(line)}" for line in verdicts]
+    if verdicts:
+        out.append("")
+    if rows:
+        out += ["| Nøkkeltall | " + " | ".join(str(y) if y else "Hele perioden" for y in years) + " |",
+                "|---|" + "---|" * len(years)]
+        for _fid, name, _unit, by_year in rows:
+            cells = []
+            for y in years:
+                item = by_year.get(y)
+                word = level_text(item)
+                if item is None:
+                    cells.append("")
+                elif word is None:
+                    cells.append(esc(figure_value(item)))
+                else:
+                    level = str(item.get("level") or "not_evaluated")
+                    cells.append(f"{LEVEL_MARK.get(level, '')} {esc(figure_value(item))} ({esc(word)})")
+            out.append(f"| {esc(name)} | " + " | ".join(cells) + " |")
+        out += ["", "🟢 ønsket nivå · 🟡 akseptabelt · 🔴 ikke godkjent · ⚪ ikke vurdert", ""]
+    return out
