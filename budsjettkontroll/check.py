@@ -25,6 +25,8 @@ class CheckResult:
     packs: list[Pack]
     findings: list[Finding]
     sections: dict[str, Any] = field(default_factory=dict)  # extra report sections (key figures, selvkost …)
+    policy: str | None = None  # --policy override (providers read it; None: budsjett.toml's, else national)
+    options: Options | None = None  # so providers honour --select/--ignore too
 
     @property
     def summary(self) -> dict[str, Any]:
@@ -60,7 +62,7 @@ def run_check(budget: Budget, options: Options | None = None, policy: str | None
     facts = Facts(budget, options.tolerance if options.tolerance is not None else Decimal(1))
     packs = packs_for(budget, policy, extra_packs)
     findings = evaluate(facts, packs, options)
-    result = CheckResult(budget, facts, packs, findings)
+    result = CheckResult(budget, facts, packs, findings, policy=policy, options=options)
     for provider in section_providers():
         provider.add_sections(result)
     return result

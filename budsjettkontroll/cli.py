@@ -131,8 +131,11 @@ def list_rules(
 
 
 @app.command()
-def explain(rule_id: Annotated[str, typer.Argument(help="Regel-id, f.eks. KL-14-18-minimumsavdrag")]) -> None:
-    """Vis én regel i sin helhet: formål, hjemmel, betingelse, størrelsene den bruker og et eksempel."""
+def explain(rule_id: Annotated[str, typer.Argument(help="Regel-id, nøkkeltall eller handlingsregel, f.eks. "
+                                                      "KL-14-18-minimumsavdrag, netto-driftsresultat-pst, "
+                                                      "ASKER-HR-gjeldsgrad")]) -> None:
+    """Vis én regel i sin helhet: formål, hjemmel, betingelse, størrelsene den bruker og et eksempel. Et nøkkeltall
+    vises med definisjon, grunnlag og måltallene i de medfølgende handlingsregelpakkene."""
     from .derive import FIGURES, describe
     from .errors import InputError
     from .labels import closest
@@ -143,6 +146,12 @@ def explain(rule_id: Annotated[str, typer.Argument(help="Regel-id, f.eks. KL-14-
         fail(exc.problems)
     rules = {c.spec.id: (p, c) for p in packs for c in p.rules}
     if rule_id not in rules:
+        from .keyfigures import explain_text  # a key figure, another derived figure, or a handlingsregel
+
+        text = explain_text(rule_id)
+        if text is not None:
+            typer.echo(text)
+            return
         hint = closest(rule_id, list(rules))
         fail([f"ukjent regel «{rule_id}»" + (f"; mente du «{hint}»?" if hint else "")])
     pack, compiled = rules[rule_id]
