@@ -81,6 +81,8 @@ def check(
     select: Annotated[Optional[list[str]], typer.Option("--select", help="Kjør bare disse reglene (id eller prefiks).")] = None,
     ignore: Annotated[Optional[list[str]], typer.Option("--ignore", help="Hopp over disse reglene (id eller prefiks).")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Vis hver oppfylt vurdering.")] = False,
+    extra_pack: Annotated[Optional[list[str]], typer.Option("--pack", help="Egen regelpakke (YAML-sti eller navn) i tillegg "
+                          "til de medfølgende; kan gis flere ganger.")] = None,
 ) -> None:
     """Kontroller ett eller flere budsjetter. """ + EXIT_HELP
     from decimal import Decimal
@@ -95,7 +97,7 @@ def check(
     options = Options(tolerance=Decimal(str(tolerance)) if tolerance is not None else None,
                       select=select or [], ignore=ignore or [])
     try:
-        results = [run_check(load_package(p), options, policy) for p in (paths or [None])]
+        results = [run_check(load_package(p), options, policy, extra_packs=extra_pack) for p in (paths or [None])]
         name = choose_format(fmt, output)
         text = renderer(name).render(results, {"fail_on": fail_on.value, "verbose": verbose,
                                                "color": name == "rich" and output is None})
@@ -106,9 +108,16 @@ def check(
     raise typer.Exit(code)
 
 
+class RulesFormat(str, Enum):
+    table = "table"
+    markdown = "markdown"
+
+
 @app.command("rules")
 def list_rules(
     pack: Annotated[Optional[list[str]], typer.Option("--pack", help="Regelpakke (navn eller sti); standard: alle medfølgende.")] = None,
+    fmt: Annotated[RulesFormat, typer.Option("--format", "-f", help="table: tabell i terminalen; markdown: listen "
+                                             "i README (scripts/gen_rules_doc.py skriver den inn).")] = RulesFormat.table,
 ) -> None:
     """List reglene: id, alvorlighetsgrad, hjemmel og tittel."""
     from rich.console import Console
@@ -120,6 +129,11 @@ def list_rules(
         packs = _packs(pack)
     except InputError as exc:
         fail(exc.problems)
+    if fmt is RulesFormat.markdown:
+        from .rules.markdown import rules_markdown
+
+        sys.stdout.write(rules_markdown(packs))
+        return
     table = Table(show_lines=False)
     for column in ("Regel", "Alvor", "Hjemmel", "Tittel"):
         table.add_column(column, overflow="fold")

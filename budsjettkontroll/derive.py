@@ -210,8 +210,9 @@ def add(*values: Amount | None) -> Amount | None:
 
 # --- collections -------------------------------------------------------------------------------------------
 
-@collection("sumlinjer", {"oppgitt": NUMBER, "beregnet": NUMBER, "avvik": NUMBER, "ledd": NUMBER, "toleranse": NUMBER},
-            "Hver sumlinje som er oppgitt i §§ 5-4, 5-5 og 5-6 (og andre ledd), med summen av delene.")
+@collection("sumlinjer", {"oppgitt": NUMBER, "beregnet": NUMBER, "avvik": NUMBER, "ledd": NUMBER},
+            "Hver sumlinje som er oppgitt i §§ 5-4, 5-5 og 5-6 (og andre ledd), med summen av delene. Toleransen "
+            "per ledd er regelens `tolerance` (eller --tolerance), ikke en del av elementet.")
 def _sum_line_items(f: Facts) -> list[Item]:
     items = []
     for s in f.sum_lines():
@@ -220,8 +221,7 @@ def _sum_line_items(f: Facts) -> list[Item]:
         tdef = TABLES[s.table]
         items.append(Item(
             subject=f"{tdef.paragraph}: {s.label}", year=s.year, stem=s.table, line=s.line,
-            values={"oppgitt": s.printed, "beregnet": s.computed, "avvik": s.printed - s.computed, "ledd": s.terms,
-                    "toleranse": f.tolerance_per_term * s.terms},
+            values={"oppgitt": s.printed, "beregnet": s.computed, "avvik": s.printed - s.computed, "ledd": s.terms},
         ))
     return items
 
@@ -232,6 +232,12 @@ CROSS_CHECKS_5_6 = [
     ("Avdrag på lån (§ 5-6 mot § 5-4)", "art_avdrag", "drift_avdrag"),
     ("Netto finansutgifter (§ 5-6 mot § 5-4)", "art_netto_finansutgifter", "drift_netto_finansutgifter"),
     ("Netto driftsresultat (§ 5-6 mot § 5-4)", "art_netto_driftsresultat", "drift_netto_driftsresultat"),
+    ("Overføring til investering (§ 5-6 mot § 5-4)", "art_overforing_til_investering", "drift_overforing_til_investering"),
+    ("Netto avsetninger til eller bruk av bundne driftsfond (§ 5-6 mot § 5-4)", "art_netto_bundne_driftsfond",
+     "drift_netto_bundne_driftsfond"),
+    ("Netto avsetninger til eller bruk av disposisjonsfond (§ 5-6 mot § 5-4)", "art_netto_disposisjonsfond",
+     "drift_netto_disposisjonsfond"),
+    ("Dekning av tidligere års merforbruk (§ 5-6 mot § 5-4)", "art_dekning_merforbruk", "drift_dekning_merforbruk"),
     ("Sum disponeringer (§ 5-6 mot § 5-4)", "art_sum_disponeringer", "drift_sum_disponeringer"),
     ("Fremført til inndekning (§ 5-6 mot § 5-4)", "art_fremfort_merforbruk", "drift_fremfort_merforbruk"),
 ]
@@ -273,7 +279,15 @@ def _cross_5_6(f: Facts) -> list[Item]:
 @collection("avstemming_5_5", {"venstre": NUMBER, "hoyre": NUMBER, "avvik": NUMBER},
             "Summen av hver del av § 5-5 andre ledd mot den tilsvarende linjen i § 5-5 første ledd.")
 def _cross_5_5(f: Facts) -> list[Item]:
-    return _pairs(f, CROSS_CHECKS_5_5, "investering_fordeling", "investering_fordeling", _line_of(f, "investering_fordeling"))
+    items = _pairs(f, CROSS_CHECKS_5_5, "investering_fordeling", "investering_fordeling", _line_of(f, "investering_fordeling"))
+    table = f.table("investering_fordeling")
+    for item, (_, left, _right) in zip(items, CROSS_CHECKS_5_5 * len(f.years)):
+        part = int(left[len("invf_del")])
+        # A part with no projects and no printed sum is a part of 0, which første ledd must then show too.
+        if item.values["venstre"] is None and table is not None and table.row(f"del{part}_sum") is None \
+                and not any(r.key is None and r.group == part for r in table.rows) and item.values["hoyre"] is not None:
+            item.values.update(venstre=0, avvik=-item.values["hoyre"])
+    return items
 
 
 # --- statutory figures ---------------------------------------------------------------------------------------
@@ -294,6 +308,13 @@ def minimumsavdrag(f: Facts, year: int) -> Amount | None:
     return int((Decimal(avskrivninger) * Decimal(lanegjeld) / Decimal(anleggsmidler)).to_integral_value())
 
 
+@figure("avdrag_under_minimum", label="minimumsavdrag minus budsjetterte avdrag")
+def avdrag_under_minimum(f: Facts, year: int) -> Amount | None:
+    """Minimumsavdrag − avdrag på lån (§ 5-4): how much the budgeted avdrag fall short (negative: above it)."""
+    return add(f.get("minimumsavdrag", year), -(f.get("drift_avdrag", year) or 0)) \
+        if f.get("drift_avdrag", year) is not None else None
+
+
 def _at_balance_date(f: Facts, fact: str, year: int) -> Amount | None:
     at = year if f.budget.meta.minimumsavdrag.balance_date == "31.12" else year - 1
     return f.get(fact, at) if at in f.years else None
@@ -306,7 +327,8 @@ def lanegjeld_grunnlag(f: Facts, year: int) -> Amount | None:
     return value if value is not None else _at_balance_date(f, "gjeld_investeringslan", year)
 
 
-@figure("anleggsmidler_grunnlag", label="bokført verdi avskrivbare anleggsmidler på balansedatoen (nokkeltall.csv)")
+@figure("anleggsmidler_grunnlag", label="bokført verdi avskrivbare anleggsmidler på balansedatoen (linjen «Bokført "
+        "verdi avskrivbare anleggsmidler» i nokkeltall.csv)")
 def anleggsmidler_grunnlag(f: Facts, year: int) -> Amount | None:
     """Bokført verdi av avskrivbare anleggsmidler at the balance date of the minimumsavdrag."""
     return _at_balance_date(f, "nt_bokfort_verdi_anleggsmidler", year)
@@ -356,6 +378,9 @@ def videreutlan_avdrag_avvik(f: Facts, year: int) -> Amount | None:
 _UNSPECIFIED = re.compile(
     r"(uspesifi|ufordelt|uidentifi|ikke\s+(konkretis|identifis|spesifis|fordelt)|ikkje\s+(konkretis|identifis)"
     r"|ikke\s+realiserte\s+tiltak|innsparingskrav\s+ikke)", re.I)
+# A saving by its name; without one, only a reduction (a negative amount) reads as a saving: "Ufordelt
+# lønnsreserve" is a lawful unallocated cost, "Ufordelt" with a minus is an unallocated cut.
+_SAVING = re.compile(r"(innsparing|kutt|nedtrekk|effektivis|tiltak|reduksjon|besparel|omstilling|sparekrav)", re.I)
 
 
 def _unspecified_rows(f: Facts, year: int) -> list[tuple[Table, Row]]:
@@ -364,7 +389,8 @@ def _unspecified_rows(f: Facts, year: int) -> list[tuple[Table, Row]]:
         if table.stem in ("gjeld", "nokkeltall"):
             continue
         for row in table.rows:
-            if _UNSPECIFIED.search(row.label) and (row.values.get(year) or 0) != 0:
+            amount = row.values.get(year) or 0
+            if amount != 0 and _UNSPECIFIED.search(row.label) and (amount < 0 or _SAVING.search(row.label)):
                 hits.append((table, row))
     return hits
 
@@ -372,14 +398,20 @@ def _unspecified_rows(f: Facts, year: int) -> list[tuple[Table, Row]]:
 @figure("uspesifiserte_innsparinger", unit="linjer")
 def uspesifiserte_innsparinger(f: Facts, year: int) -> int:
     """Number of lines with an amount this year whose label reads as uspesifisert/ufordelt innsparing or
-    ikke konkretiserte/identifiserte tiltak (kommuneloven § 14-4 tredje ledd; KDD 14.2.2022)."""
+    ikke konkretiserte/identifiserte tiltak (kommuneloven § 14-4 tredje ledd; KDD 14.2.2022). A line called
+    only «ufordelt»/«uspesifisert» counts when its amount is a reduction (negative: less cost, more income)."""
     return len(_unspecified_rows(f, year))
 
 
 @figure("uspesifiserte_linjer", unit="", kind=TEXT)
 def uspesifiserte_linjer(f: Facts, year: int) -> str:
     """The labels of those lines, with their file and line number."""
-    return "; ".join(f"«{row.label}» ({table.stem}.csv linje {row.line})" for table, row in _unspecified_rows(f, year)) or "ingen"
+    return "; ".join(_where(table, row) for table, row in _unspecified_rows(f, year)) or "ingen"
+
+
+def _where(table: Table, row: Row) -> str:
+    """«label» (file line N); a line added by an amendment has no line number."""
+    return f"«{row.label}» ({table.stem}.csv" + (f" linje {row.line})" if row.line else ")")
 
 
 _LOAN = re.compile(r"(bruk\s+av\s+l[åa]n|l[åa]neopptak|l[åa]nemidler|opptak\s+av\s+l[åa]n)", re.I)
@@ -405,8 +437,7 @@ def laneinntekter_i_drift(f: Facts, year: int) -> Amount:
 @figure("lanelinjer_i_drift", unit="", kind=TEXT)
 def lanelinjer_i_drift(f: Facts, year: int) -> str:
     """The labels of those lines, with file and line number."""
-    return "; ".join(f"«{row.label}» ({table.stem}.csv linje {row.line})" for table, row in
-                     _loan_rows_in_operations(f, year)) or "ingen"
+    return "; ".join(_where(table, row) for table, row in _loan_rows_in_operations(f, year)) or "ingen"
 
 
 @figure("merforbruk_oppstatt")
@@ -485,11 +516,25 @@ def robek_c(f: Facts, year: None) -> bool | None:
     return any(outcomes) if outcomes else None
 
 
+ROBEK_CRITERIA = {
+    "a": "årsbudsjettet er vedtatt med merforbruk i driften",
+    "b": "økonomiplanen har merforbruk i driftsdelen",
+    "c": "et merforbruk dekkes inn over mer enn to år etter at det oppstod",
+}
+
+
 @figure("robek_kriterier", unit="", kind=TEXT, per_year=False)
 def robek_kriterier(f: Facts, year: None) -> str:
-    """The § 28-1 letters the budget would meet, e.g. «a, b»; «ingen» when none."""
-    met = [letter for letter in "abc" if f.get(f"robek_{letter}", None)]
+    """The § 28-1 letters the budget would meet, each with its meaning, e.g. «a (årsbudsjettet …), b (…)»;
+    «ingen» when none."""
+    met = [f"{letter} ({text})" for letter, text in ROBEK_CRITERIA.items() if f.get(f"robek_{letter}", None)]
     return ", ".join(met) or "ingen"
+
+
+@figure("merforbruk_fra_ar", unit="år")
+def merforbruk_fra_ar(f: Facts, year: int) -> int:
+    """The year whose merforbruk must be covered by the end of `year` (kommuneloven § 14-11): `year` − 2."""
+    return year - 2
 
 
 def load_plugins() -> None:

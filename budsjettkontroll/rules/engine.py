@@ -62,6 +62,8 @@ def _as_engine_value(value: Any) -> Any:
 
 def _location(facts: Facts, names: list[str]) -> tuple[str | None, int | None]:
     where = line_fact_names()
+    # the schedule lines the rule reads, directly or through the figures it uses
+    names = list(names) + [d for n in names if n in FIGURES for d in sorted(_inputs_of(n)) if d in where]
     for name in names:
         if name in where:
             table_def, line_def = where[name]
@@ -73,11 +75,28 @@ def _location(facts: Facts, names: list[str]) -> tuple[str | None, int | None]:
     return (str(meta) if meta else None), None
 
 
+def _inputs_of(name: str) -> set[str]:
+    """The facts a figure reads by name (the string constants its function passes to facts.get)."""
+    fig = FIGURES.get(name)
+    code = getattr(fig.compute, "__code__", None) if fig else None
+    return {c for c in code.co_consts if isinstance(c, str)} if code else set()
+
+
+def _missing_leaves(facts: Facts, name: str, year: int | None, depth: int = 0) -> list[str]:
+    """The missing inputs behind a missing figure: minimumsavdrag is missing because the anleggsmidler are."""
+    known = line_fact_names()
+    deps = sorted(d for d in _inputs_of(name) if d != name and (d in known or d in FIGURES))
+    gone = [d for d in deps if facts.get(d, year) is None]
+    if not gone or depth > 5:
+        return [name]
+    return [leaf for d in gone for leaf in _missing_leaves(facts, d, year, depth + 1)]
+
+
 def _missing_inputs(facts: Facts, missing: list[str], year: int | None) -> list[str]:
-    """Name the inputs that are missing, not just the figure built from them."""
-    shown = [n for n in missing if not (n in FIGURES and any(
-        m != n and m in missing for m in missing))] or missing
-    return [describe(n) for n in shown]
+    """Name the inputs that are missing, not the figures built from them."""
+    shown = [n for n in missing if not (_inputs_of(n) & (set(missing) - {n}))] or missing
+    leaves = [leaf for n in shown for leaf in _missing_leaves(facts, n, year)]
+    return [describe(n) for n in dict.fromkeys(leaves)]
 
 
 SIGNED_ITEM_FIELDS = {"oppgitt", "beregnet", "avvik", "venstre", "hoyre"}

@@ -132,18 +132,39 @@ def _load(path: Path) -> Pack:
     data = _dates_as_text(safe_yaml(path, display))
     validator = jsonschema.Draft202012Validator(schema())
     problems = []
-    for err in sorted(validator.iter_errors(data), key=lambda e: list(e.path)):
+    for err in sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.path]):
         where = list(err.path)
         rule = f"regel {_rule_names(data, where[1])}, " if len(where) > 1 and where[0] == "rules" else ""
         field_name = ".".join(str(p) for p in where[2:] if not isinstance(p, int)) if rule else ".".join(map(str, where))
-        problems.append(Problem(f"{rule}feltet «{field_name or '(rot)'}»: {err.message}", file=display))
+        message = err.message
+        if err.validator == "required" and isinstance(err.instance, dict):
+            # name the missing field itself, not the object that lacks it
+            named = re.match(r"'([^']+)' is a required property", err.message)
+            missing = [named.group(1)] if named else [p for p in err.validator_value if p not in err.instance][:1]
+            field_name = ".".join(filter(None, [field_name, *missing]))
+            message = "mangler (feltet er påkrevd)"
+        elif err.validator == "additionalProperties" and isinstance(err.instance, dict):
+            allowed = err.schema.get("properties", {})
+            extra = [p for p in err.instance if p not in allowed]
+            field_name = ".".join(filter(None, [field_name, *extra[:1]]))
+            message = f"ukjent felt; kjente felt: {', '.join(allowed)}"
+        problems.append(Problem(f"{rule}feltet «{field_name or '(rot)'}»: {message}", file=display))
     if problems:
         raise InputError(problems)
     try:
         spec = PackSpec.model_validate(data)
     except ValidationError as exc:
-        raise InputError([Problem(f"feltet «{'.'.join(map(str, e['loc']))}»: {e['msg']}", file=display)
-                          for e in exc.errors()]) from None
+        problems = []
+        for e in exc.errors():
+            loc = list(e["loc"])
+            if len(loc) > 1 and loc[0] == "rules" and isinstance(loc[1], int):
+                field_name = ".".join(str(p) for p in loc[2:] if not isinstance(p, int)) or "(regelen)"
+                message = e["msg"].removeprefix("Value error, ")
+                problems.append(Problem(f"regel {_rule_names(data, loc[1])}, feltet «{field_name}»: {message}",
+                                        file=display))
+            else:
+                problems.append(Problem(f"feltet «{'.'.join(map(str, loc))}»: {e['msg']}", file=display))
+        raise InputError(problems) from None
     return Pack(spec, path, _compile_all(spec, display))
 
 
@@ -152,7 +173,7 @@ def _compile_all(spec: PackSpec, display: str) -> list[CompiledRule]:
     figures = known_names()
     for rule in spec.rules:
         if rule.id in seen:
-            problems.append(Problem(f"regel {rule.id}: id-en er brukt før i pakken", file=display))
+            problems.append(Problem(f"regel {rule.id}, feltet «id»: id-en er brukt før i pakken", file=display))
         seen.add(rule.id)
         names = dict(figures)
         if rule.for_each:
@@ -163,9 +184,12 @@ def _compile_all(spec: PackSpec, display: str) -> list[CompiledRule]:
             names.update(COLLECTIONS[rule.for_each][1])
         if rule.tolerance is not None:
             names.setdefault("toleranse", NUMBER)
-        for name in rule.requires + _message_names(rule.message) + _message_names(rule.pass_message or ""):
-            if name not in names and name not in MESSAGE_ONLY:
-                problems.append(Problem(f"regel {rule.id}: ukjent størrelse «{name}»", file=display))
+        for field_name, used_names in (("requires", rule.requires), ("message", _message_names(rule.message)),
+                                       ("pass_message", _message_names(rule.pass_message or ""))):
+            for name in used_names:
+                if name not in names and name not in MESSAGE_ONLY:
+                    problems.append(Problem(f"regel {rule.id}, feltet «{field_name}»: ukjent størrelse «{name}»",
+                                            file=display))
         try:
             context = rule_engine.Context(
                 type_resolver=rule_engine.type_resolver_from_dict({n: _TYPES[k] for n, k in names.items()}))
@@ -174,8 +198,13 @@ def _compile_all(spec: PackSpec, display: str) -> list[CompiledRule]:
             problems.append(Problem(f"regel {rule.id}, feltet «condition»: ukjent størrelse «{exc.symbol_name}»",
                                     file=display))
             continue
+        except rule_engine.errors.SyntaxError as exc:
+            problems.append(Problem(f"regel {rule.id}, feltet «condition»: syntaksfeil i uttrykket ({exc.message})",
+                                    file=display))
+            continue
         except rule_engine.errors.EngineError as exc:
-            problems.append(Problem(f"regel {rule.id}, feltet «condition»: {exc.message}", file=display))
+            problems.append(Problem(f"regel {rule.id}, feltet «condition»: uttrykket kan ikke vurderes; sjekk at "
+                                    f"tall sammenlignes med tall og tekst med tekst ({exc.message})", file=display))
             continue
         used = [n for n in _names_in(rule.condition) if n in names]
         used += [n for n in rule.requires + _message_names(rule.message) + _message_names(rule.pass_message or "")
