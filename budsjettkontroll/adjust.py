@@ -65,8 +65,7 @@ def apply_changes(budget: Budget, changes: list[Change]) -> Budget:
             raise InputError(Problem(f"tabellen {c.stem} finnes ikke i budsjettet", table=c.stem))
         line = TABLES[c.stem].match(c.label)
         if line is not None and line.is_sum and not acts_as_input(table, line):
-            raise InputError(Problem(f"«{line.label}» er en sumlinje og kan ikke endres direkte; endre linjene den "
-                                     f"summerer: {', '.join(_part_labels(c.stem, line.key))}", table=c.stem, label=c.label))
+            raise InputError(Problem(_sum_refusal(c.stem, line), table=c.stem, label=c.label))
         key = line.key if line is not None else None
         pending[c.stem][(key, c.label, c.group)][c.year] += c.delta
     for stem in ORDER:
@@ -83,6 +82,45 @@ def apply_changes(budget: Budget, changes: list[Change]) -> Budget:
                     for year, delta in by_year.items():
                         pending[target][(target_key, label, None)][year] += sign * delta
     return result
+
+
+def _sum_refusal(stem: str, line) -> str:
+    return (f"«{line.label}» er en sumlinje og kan ikke endres direkte; endre linjene den summerer: "
+            f"{', '.join(_part_labels(stem, line.key))}")
+
+
+def fed_by(budget: Budget, stem: str, key: str) -> tuple[str, str] | None:
+    """The other schedule whose sum carries changes into this line, when the budget has it (see LINKS)."""
+    for (source, source_key), targets in LINKS.items():
+        if source != stem and source in budget.tables and any(t == stem and k == key for t, k, _ in targets):
+            return source, source_key
+    return None
+
+
+def refusal(budget: Budget, stem: str, label: str) -> str | None:
+    """Why a line cannot be changed directly, naming the input lines to change instead; None when it can.
+
+    A sum line follows its parts; a line another schedule carries over («Sum bevilgninger drift, netto» from
+    § 5-4 andre ledd, «Investeringer i varige driftsmidler» from § 5-5 andre ledd del 1) follows that schedule.
+    """
+    line = TABLES[stem].match(label)
+    table = budget.tables.get(stem)
+    if line is None or table is None:
+        return None
+    if line.is_sum and not acts_as_input(table, line):
+        return _sum_refusal(stem, line)
+    source = fed_by(budget, stem, line.key)
+    if source is None:
+        return None
+    src_stem, src_key = source
+    src = TABLES[src_stem]
+    if src_stem == "drift_fordeling":
+        instead = "områdene i § 5-4 andre ledd"
+    elif src_stem == "investering_fordeling":
+        instead = f"prosjektene i del {src_key[3]} av § 5-5 andre ledd"
+    else:
+        instead = f"linjen «{src.by_key[src_key].label}» i {src.paragraph}"
+    return f"«{line.label}» følger av {src.paragraph} («{src.by_key[src_key].label}»); endre {instead} i stedet"
 
 
 def acts_as_input(table: Table, line) -> bool:

@@ -212,6 +212,51 @@ def template(
     typer.echo(f"skrev mal til {written}")
 
 
+class AmendFormat(str, Enum):
+    rich = "rich"
+    text = "text"
+    json = "json"
+
+
+@app.command(help="Legg ett eller flere endringsforslag (YAML eller TOML) på et budsjett: er forslaget saldert hvert "
+             "planår, hva følger av det (renter, avdrag, finansiering), hva skjer med nøkkeltallene og lovkravene. "
+             "Exit-koder: 0 = saldert og ingen brudd på eller over --fail-on; 1 = et forslag er ikke saldert eller "
+             "bryter en regel; 2 = ugyldig budsjett eller endringsforslag.")
+def amend(
+    base: Annotated[Path, typer.Argument(help="Budsjettet forslaget gjelder: pakkemappe, .xlsx eller navnet på en "
+                                               "medfølgende pakke (asker-hp-2024-2027).")],
+    amendments: Annotated[list[Path], typer.Argument(help="Endringsforslag (.yaml eller .toml), ett eller flere; "
+                                                          "medfølgende eksempler kan oppgis ved navn "
+                                                          "(endringsforslag-omfordeling).")],
+    fmt: Annotated[Optional[AmendFormat], typer.Option("--format", "-f", help="Utdataformat.")] = None,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Skriv rapporten til en fil.")] = None,
+    write_package: Annotated[Optional[Path], typer.Option("--write-package", help="Skriv det endrede budsjettet som "
+                             "en ny pakke (mappe, eller .xlsx); med flere forslag én undermappe per forslag. Aldri "
+                             "over grunnlaget.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overskriv --output / --write-package om de finnes.")] = False,
+    fail_on: Annotated[FailOn, typer.Option("--fail-on", help="Laveste alvorlighetsgrad som gir exit-kode 1.")] = FailOn.error,
+    policy: Annotated[Optional[str], typer.Option("--policy", help="Handlingsregel-pakke (sti eller navn).")] = None,
+) -> None:
+    from .amend import run_all, write_amended
+    from .errors import InputError
+    from .package import load_package
+
+    try:
+        results = run_all(load_package(base), amendments, policy)
+        name = fmt.value if fmt else choose_format(None, output)
+        from .report import amend_json, amend_terminal
+
+        renderer = amend_json if name == "json" else amend_terminal
+        text = renderer.render(results, {"fail_on": fail_on.value, "color": name == "rich" and output is None})
+        if write_package is not None:
+            for path in write_amended(results, write_package, force):
+                typer.echo(f"skrev endret budsjett til {path}", err=True)
+        emit(text, output, force)
+    except InputError as exc:
+        fail(exc.problems)
+    raise typer.Exit(max(r.exit_code(fail_on.value) for r in results))
+
+
 def _packs(names: list[str] | None):
     from .rules.loader import load_pack, rules_dir
 
