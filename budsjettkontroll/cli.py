@@ -68,23 +68,32 @@ def choose_format(fmt: Format | None, output: Path | None) -> str:
     return "rich" if output is None and sys.stdout.isatty() else "text"
 
 
-@app.command()
+@app.command(help="Kontroller ett eller flere budsjetter. " + EXIT_HELP + " Innstillinger: kommandolinjen går foran "
+             "miljøvariabler (BUDSJETTKONTROLL_*), som går foran konfigurasjonsfilen.")
 def check(
     paths: Annotated[Optional[list[Path]], typer.Argument(help="Budsjettpakker (mappe med budsjett.toml, eller .xlsx). "
-                                                               "Uten sti: Asker kommunes Handlingsprogram 2024-2027.")] = None,
+                                                               "Uten sti: `paths` fra konfigurasjonen, ellers Asker "
+                                                               "kommunes Handlingsprogram 2024-2027.")] = None,
     fmt: Annotated[Optional[Format], typer.Option("--format", "-f", help="Utdataformat.")] = None,
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Skriv rapporten til en fil.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Overskriv --output om den finnes.")] = False,
-    fail_on: Annotated[FailOn, typer.Option("--fail-on", help="Laveste alvorlighetsgrad som gir exit-kode 1.")] = FailOn.error,
+    fail_on: Annotated[Optional[FailOn], typer.Option("--fail-on", help="Laveste alvorlighetsgrad som gir exit-kode 1 "
+                                                      "(standard: error).")] = None,
     policy: Annotated[Optional[str], typer.Option("--policy", help="Handlingsregel-pakke (sti eller navn).")] = None,
     tolerance: Annotated[Optional[float], typer.Option("--tolerance", help="Avrundingstoleranse per ledd i sumlinjer (1000 kr).")] = None,
     select: Annotated[Optional[list[str]], typer.Option("--select", help="Kjør bare disse reglene (id eller prefiks).")] = None,
     ignore: Annotated[Optional[list[str]], typer.Option("--ignore", help="Hopp over disse reglene (id eller prefiks).")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Vis hver oppfylt vurdering.")] = False,
+    config: Annotated[Optional[Path], typer.Option("--config", help="Konfigurasjonsfil (standard: nærmeste "
+                      "budsjettkontroll.toml, eller pyproject.toml med [tool.budsjettkontroll], fra arbeidsmappen og oppover).")] = None,
+    isolated: Annotated[bool, typer.Option("--isolated", help="Ikke les noen konfigurasjonsfil.")] = False,
+    waivers: Annotated[Optional[Path], typer.Option("--waivers", help="Unntaksfil (YAML): godtatte brudd med begrunnelse.")] = None,
+    changed_files: Annotated[bool, typer.Option("--changed-files", help="PATHS er endrede filer (pre-commit): kontroller "
+                             "pakkene de hører til; filer utenfor en pakke hoppes over.")] = False,
+    show_settings: Annotated[bool, typer.Option("--show-settings", help="Vis innstillingene og hvor de kommer fra, og avslutt.")] = False,
     extra_pack: Annotated[Optional[list[str]], typer.Option("--pack", help="Egen regelpakke (YAML-sti eller navn) i tillegg "
                           "til de medfølgende; kan gis flere ganger.")] = None,
 ) -> None:
-    """Kontroller ett eller flere budsjetter. """ + EXIT_HELP
     from decimal import Decimal
 
     from .check import run_check
@@ -94,17 +103,40 @@ def check(
     from .report import renderer
     from .rules.engine import Options
 
-    options = Options(tolerance=Decimal(str(tolerance)) if tolerance is not None else None,
-                      select=select or [], ignore=ignore or [])
+    from .config import packages_of, resolve_settings
+    from .rules.engine import _wanted
+    from .waivers import apply_waivers, load_waivers
+
     try:
-        results = [run_check(load_package(p), options, policy, extra_packs=extra_pack) for p in (paths or [None])]
-        name = choose_format(fmt, output)
-        text = renderer(name).render(results, {"fail_on": fail_on.value, "verbose": verbose,
+        settings = resolve_settings({
+            "paths": None if changed_files or not paths else [str(p) for p in paths],
+            "policy": policy, "fail_on": fail_on.value if fail_on else None, "tolerance": tolerance,
+            "select": select, "ignore": ignore, "waivers": str(waivers) if waivers else None,
+            "format": fmt.value if fmt else None}, config=config, use_config=not isolated)
+    except InputError as exc:
+        fail(exc.problems)
+    if show_settings:
+        typer.echo(settings.describe(), nl=False)
+        raise typer.Exit(0)
+    targets: list = list(settings.paths) or [None]
+    if changed_files:
+        targets = packages_of(list(paths or []))
+        if not targets:
+            typer.echo("ingen budsjettpakker blant de endrede filene", err=True)
+            raise typer.Exit(0)
+    options = Options(tolerance=Decimal(str(settings.tolerance)) if settings.tolerance is not None else None,
+                      select=settings.select, ignore=settings.ignore)
+    try:
+        accepted = load_waivers(settings.waivers) if settings.waivers else []
+        results = [run_check(load_package(p), options, settings.policy, extra_packs=extra_pack) for p in targets]
+        apply_waivers(results, accepted, wanted=lambda rule: _wanted(rule, options))
+        name = settings.format or choose_format(None, output)
+        text = renderer(name).render(results, {"fail_on": settings.fail_on, "verbose": verbose,
                                                "color": name == "rich" and output is None})
         emit(text, output, force)
     except InputError as exc:
         fail(exc.problems)
-    code = max(exit_code(r.findings, fail_on.value) for r in results)
+    code = max(exit_code(r.findings, settings.fail_on) for r in results)
     raise typer.Exit(code)
 
 
@@ -216,6 +248,11 @@ class AmendFormat(str, Enum):
     rich = "rich"
     text = "text"
     json = "json"
+    markdown = "markdown"
+    html = "html"
+    junit = "junit"
+    sarif = "sarif"
+    github = "github"
 
 
 @app.command(help="Legg ett eller flere endringsforslag (YAML eller TOML) på et budsjett: er forslaget saldert hvert "
@@ -246,8 +283,15 @@ def amend(
         name = fmt.value if fmt else choose_format(None, output)
         from .report import amend_json, amend_terminal
 
-        renderer = amend_json if name == "json" else amend_terminal
-        text = renderer.render(results, {"fail_on": fail_on.value, "color": name == "rich" and output is None})
+        opts = {"fail_on": fail_on.value, "color": name == "rich" and output is None}
+        if name in ("rich", "text", "json"):
+            text = (amend_json if name == "json" else amend_terminal).render(results, opts)
+        else:  # the check formats: markdown shows the proposals; the others report each amended budget
+            from .report import renderer as check_renderer
+
+            module = check_renderer(name)
+            text = (module.render_amendments(results, opts) if hasattr(module, "render_amendments")
+                    else module.render([r.amended for r in results], opts))
         if write_package is not None:
             for path in write_amended(results, write_package, force):
                 typer.echo(f"skrev endret budsjett til {path}", err=True)

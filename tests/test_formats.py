@@ -430,3 +430,53 @@ def test_help_documents_exit_codes():
     text = runner.invoke(app, ["check", "--help"], env={"COLUMNS": "200"}).stdout
     flat = " ".join(text.split())
     assert "0 = ingen brudd" in flat and "1 = minst ett brudd" in flat and "2 = ugyldig inndata" in flat
+
+
+# --- amend --format ----------------------------------------------------------------------------------------------
+
+UNFUNDED = """\
+tittel: Flere lærere uten inndekning
+parti: Testpartiet
+grunnlag: asker-hp-2024-2027
+endringer:
+  - tekst: Flere lærere
+    tabell: område
+    linje: Oppvekst
+    beløp: {2025: 5000}
+"""
+
+
+def amend(*args: str):
+    return runner.invoke(app, ["amend", *args])
+
+
+def test_amend_markdown_shows_the_gap_and_the_change(work):
+    proposal = work / "forslag.yaml"
+    proposal.write_text(UNFUNDED, "utf-8")
+    result = amend("lovlig", str(proposal), "--format", "markdown")
+    assert result.exit_code == 1, result.output
+    text = result.stdout
+    assert text.startswith("# Endringsforslag: Flere lærere uten inndekning – Testpartiet")
+    assert "**Konklusjon: ❌ IKKE SALDERT i 2025**" in text and "- merforbruk 5 000 i 2025: mangler inndekning" in text
+    assert "| 1 | Flere lærere | § 5-4 andre ledd: Oppvekst | – | 5 000 | – | – |" in text
+    assert "| 2025 | 0 | 5 000 | 0 | 0 | **NEI** |" in text
+    changed = text.split("## Regler med endret status", 1)[1]
+    assert "| KL-14-4-balanse-drift | 2025 | OK → BRUDD |" in changed
+
+
+@pytest.mark.parametrize("fmt", ["github", "junit", "sarif", "html"])
+def test_amend_check_formats_report_the_amended_budget(work, fmt):
+    proposal = work / "forslag.yaml"
+    proposal.write_text(UNFUNDED, "utf-8")
+    result = amend("lovlig", str(proposal), "--format", fmt)
+    assert result.exit_code == 1
+    if fmt == "github":
+        assert "::error file=lovlig/drift.csv,line=25,title=KL-14-4-balanse-drift (2025)::" in result.stdout
+    elif fmt == "junit":
+        failures = [c for c in ET.fromstring(result.stdout).iter("testcase") if c.find("failure") is not None]
+        assert [c.get("name") for c in failures] == ["KL-14-4-balanse-drift [2025]"]
+    elif fmt == "sarif":
+        errors = [r for r in json.loads(result.stdout)["runs"][0]["results"] if r["level"] == "error"]
+        assert [(r["ruleId"], r["properties"]["year"]) for r in errors] == [("KL-14-4-balanse-drift", 2025)]
+    else:
+        assert "Merforbruk 5 000 i 2025" in result.stdout and 'class="verdict bad"' in result.stdout

@@ -94,7 +94,7 @@ def render_one(result, options: dict[str, Any], multiple: bool = False) -> list[
     summary = summarise(findings)
     out = [f'<section class="budget">']
     if multiple:
-        out.append(f"<h2>{e(meta.kommune)} kommune – {e(meta.title)}</h2>")
+        out.append(f"<h2>{e(meta.kommune)} kommune – {e(meta.title)} ({e(budget.name)})</h2>")
     out.append(f'<p class="verdict {"bad" if bad else "ok"}">Konklusjon: {e(verdict(findings, fail_on))}</p>')
     source = meta.source
     ident = [("Kommune", f"{e(meta.kommune)}" + (f" ({e(meta.kommunenummer)})" if meta.kommunenummer else "")),

@@ -11,8 +11,9 @@ from typing import Any
 
 from ..check import judged_as_of
 from ..findings import FAIL, NOT_EVALUATED, PASS, WAIVED, exit_code, summarise
-from .present import (HEADLINES, SEVERITY_WORD, figure_value, is_remark, key_figure_table, level_text,
-                      location_text, policy_verdicts, shown, sort_findings, verdict)
+from ..numbers import format_amount
+from .present import (HEADLINES, LEVEL_WORD, SEVERITY_WORD, STATUS_WORD, figure_value, is_remark, key_figure_table,
+                      level_text, location_text, policy_verdicts, shown, sort_findings, verdict)
 
 LEVEL_MARK = {"target": "🟢", "acceptable": "🟡", "unacceptable": "🔴", "not_evaluated": "⚪"}
 _SPECIAL = re.compile(r"([\\`*_\[\]|#~])")
@@ -48,7 +49,8 @@ def render(results: list, options: dict[str, Any]) -> str:
                 "|---|---|---:|---:|---:|---:|---:|"]
         for r in results:
             s = summarise(r.findings)
-            out.append(f"| {esc(r.budget.meta.kommune)}: {esc(r.budget.meta.title)} | {esc(verdict(r.findings, fail_on))} | "
+            out.append(f"| {esc(r.budget.meta.kommune)}: {esc(r.budget.meta.title)} ({esc(r.budget.name)}) | "
+                       f"{esc(verdict(r.findings, fail_on))} | "
                        f"{s['failed_by_severity']['error']} | {s['failed_by_severity']['warning']} | "
                        f"{s['failed_by_severity']['info']} | {s['status']['not_evaluated']} | {s['status']['waived']} |")
         out.append("")
@@ -159,3 +161,102 @@ def _key_figures(result, sub: str) -> list[str]:
             out.append(f"| {esc(name)} | " + " | ".join(cells) + " |")
         out += ["", "🟢 ønsket nivå · 🟡 akseptabelt · 🔴 ikke godkjent · ⚪ ikke vurdert", ""]
     return out
+
+
+# --- endringsforslag (amend --format markdown) --------------------------------------------------------------------
+
+def render_amendments(results: list, options: dict[str, Any]) -> str:
+    """Markdown for `amend`: per proposal the verdict (saldert, or the gap per year), the party's changes, what the
+    tool added, the balance per year, key figures before → after and the rules whose status changed."""
+    out: list[str] = []
+    if len(results) > 1:
+        plan = results[0].base.budget.meta.plan_years
+        out += ["# Endringsforslag: sammenligning", "", "| | " + " | ".join(esc(r.amendment.spec.parti) for r in results)
+                + " |", "|---|" + "---|" * len(results),
+                "| Saldert | " + " | ".join("✅ ja" if r.saldert else "❌ nei (" + ", ".join(map(str, r.unbalanced_years))
+                                            + ")" for r in results) + " |"]
+        for year in plan:
+            cells = [next((b for b in r.balance if b.year == year), None) for r in results]
+            out.append(f"| Merforbruk drift {year} | " + " | ".join(
+                _amount(b.drift_after if b else None) for b in cells) + " |")
+        out.append("")
+    for result in results:
+        out += _amendment(result, options, "##" if len(results) > 1 else "#")
+    return "\n".join(out).rstrip() + "\n"
+
+
+def _amount(value: Any) -> str:
+    return esc(format_amount(value)) if value is not None else "–"
+
+
+def _amendment(result, options: dict[str, Any], level: str) -> list[str]:
+    spec = result.amendment.spec
+    base = result.base.budget
+    meta = base.meta
+    plan = meta.plan_years
+    sub = level + "#"
+    date = f", {spec.dato.strftime('%d.%m.%Y')}" if spec.dato else ""
+    out = [f"{level} Endringsforslag: {esc(spec.tittel)} – {esc(spec.parti)}{date}", ""]
+    if spec.eksempel:
+        out += ["*Eksempel – ikke et reelt partiforslag.*", ""]
+    out += [f"Grunnlag: {esc(meta.kommune)} kommune – {esc(meta.title)}. Beløp i {meta.unit} i skjemaenes fortegn.", ""]
+    if result.saldert:
+        out.append(f"**Konklusjon: ✅ SALDERT i alle planår ({plan[0]}–{plan[-1]})**")
+    else:
+        out.append(f"**Konklusjon: ❌ IKKE SALDERT i {', '.join(map(str, result.unbalanced_years))}**")
+        out.append("")
+        out += [f"- {esc(message)}" for b in result.balance for message in b.messages()]
+    law = verdict(result.amended.findings, options.get("fail_on", "error"))
+    out += ["", f"Lovkrav etter endringen: **{esc(law)}**", ""]
+
+    out += [f"{sub} Endringer i forslaget", "", "| Nr | Endring | Linje | " + " | ".join(map(str, plan)) + " |",
+            "|---:|---|---|" + "---:|" * len(plan)]
+    for c in result.changes:
+        out.append(f"| {c.number} | {esc(c.text)} | {esc(c.where())}{' (ny)' if c.new else ''} | "
+                   + " | ".join(_amount(c.amounts.get(y)) for y in plan) + " |")
+    out.append("")
+    if result.derived:
+        from ..amend import KIND_WORD
+        from ..catalogue import TABLES
+
+        out += [f"{sub} Følger som verktøyet har lagt til", "", "| Fra | Hva | Linje | " + " | ".join(map(str, plan))
+                + " |", "|---|---|---|" + "---:|" * len(plan)]
+        for d in result.derived:
+            factor = meta.sign.factor if TABLES[d.stem].signed else 1
+            out.append(f"| {'nr. ' + str(d.source) if d.source else 'forslaget'} | {esc(KIND_WORD.get(d.kind, d.kind))} | "
+                       f"{esc(d.label)} | " + " | ".join(
+                           _amount(d.amounts[y] * factor if y in d.amounts else None) for y in plan) + " |")
+        out.append("")
+    out += [f"{sub} Balanse per år", "", "Fremført til inndekning; positivt tall er merforbruk eller udekket beløp.", "",
+            "| År | Drift før | Drift etter | Investering før | Investering etter | Saldert |", "|---:|---:|---:|---:|---:|---|"]
+    for b in result.balance:
+        out.append(f"| {b.year} | {_amount(b.drift_before)} | {_amount(b.drift_after)} | "
+                   f"{_amount(b.investering_before)} | {_amount(b.investering_after)} | "
+                   f"{'ja' if b.saldert else '**NEI**'} |")
+    out.append("")
+    changed = [k for k in result.key_figures() if k.get("changed")]
+    if changed:
+        out += [f"{sub} Nøkkeltall før → etter", "", "| Nøkkeltall | År | Før | Etter | Nivå før → etter |",
+                "|---|---|---:|---:|---|"]
+        for k in changed:
+            before = figure_value({"value": k.get("before"), "unit": k.get("unit")})
+            after = figure_value({"value": k.get("after"), "unit": k.get("unit")})
+            levels = f"{_level(k, 'before')} → {_level(k, 'after')}"
+            out.append(f"| {esc(k.get('name') or k.get('id'))} | {k.get('year') or 'perioden'} | {esc(before)} | "
+                       f"{esc(after)} | {esc(levels)} |")
+        out.append("")
+    rules = result.rule_changes()
+    out += [f"{sub} Regler med endret status", ""]
+    if rules:
+        out += ["| Regel | År | Før → etter | Melding |", "|---|---|---|---|"]
+        out += [f"| {esc(r['rule'])} | {r['year'] or 'hele'} | {STATUS_WORD.get(r['before'], '–')} → "
+                f"{STATUS_WORD.get(r['after'], r['after'])} | {esc(r['message'])} |" for r in rules]
+    else:
+        out.append("Ingen regel endrer status.")
+    out.append("")
+    return out
+
+
+def _level(k: dict[str, Any], when: str) -> str:
+    level = k.get(f"level_{when}")
+    return str(k.get(f"band_{when}") or LEVEL_WORD.get(str(level), level or "–"))
