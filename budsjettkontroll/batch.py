@@ -35,8 +35,9 @@ _SHEET_NAME = re.compile(rb'<sheet\b[^>]*?\bname="([^"]*)"')
 # --- finding the packages ---------------------------------------------------------------------------------
 
 def is_batch_dir(path: Path) -> bool:
-    """A folder that is not itself a package: batch mode checks every package below it."""
-    return path.is_dir() and not (path / META_FILE).is_file()
+    """A folder that is not itself a package but holds some: batch mode checks every package below it.
+    (A folder with no package at all is read as one package, so the message says what it lacks.)"""
+    return path.is_dir() and not (path / META_FILE).is_file() and bool(discover(path))
 
 
 def _workbook_has_meta_sheet(path: Path) -> bool:
@@ -77,7 +78,7 @@ def expand(paths: list[Path]) -> list[Path]:
     """The packages the command line names: batch folders are expanded, other paths kept as given."""
     out: list[Path] = []
     for path in paths:
-        out += discover(path) if is_batch_dir(path) else [path]
+        out += discover(path) if path.is_dir() and not (path / META_FILE).is_file() else [path]
     return list(dict.fromkeys(out))
 
 

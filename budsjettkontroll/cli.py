@@ -73,7 +73,10 @@ def choose_format(fmt: Format | None, output: Path | None) -> str:
 def check(
     paths: Annotated[Optional[list[Path]], typer.Argument(help="Budsjettpakker (mappe med budsjett.toml, eller .xlsx). "
                                                                "Uten sti: `paths` fra konfigurasjonen, ellers Asker "
-                                                               "kommunes Handlingsprogram 2024-2027.")] = None,
+                                                               "kommunes Handlingsprogram 2024-2027. En mappe uten "
+                                                               "budsjett.toml: alle pakker under den kontrolleres "
+                                                               "(batch), og exit-koden gjelder alle: 2 om én er ugyldig "
+                                                               "inndata, ellers 1 om én har brudd, ellers 0.")] = None,
     fmt: Annotated[Optional[Format], typer.Option("--format", "-f", help="Utdataformat.")] = None,
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Skriv rapporten til en fil.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Overskriv --output om den finnes.")] = False,
@@ -93,6 +96,8 @@ def check(
     show_settings: Annotated[bool, typer.Option("--show-settings", help="Vis innstillingene og hvor de kommer fra, og avslutt.")] = False,
     extra_pack: Annotated[Optional[list[str]], typer.Option("--pack", help="Egen regelpakke (YAML-sti eller navn) i tillegg "
                           "til de medfølgende; kan gis flere ganger.")] = None,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Antall parallelle prosesser i batch (mappe med "
+                                      "mange pakker).")] = 1,
 ) -> None:
     from decimal import Decimal
 
@@ -126,6 +131,11 @@ def check(
             raise typer.Exit(0)
     options = Options(tolerance=Decimal(str(settings.tolerance)) if settings.tolerance is not None else None,
                       select=settings.select, ignore=settings.ignore)
+    from .batch import is_batch_dir
+
+    if any(p is not None and is_batch_dir(Path(p)) for p in targets):
+        raise typer.Exit(_check_batch([Path(p) for p in targets], settings, options, extra_pack, verbose, output,
+                                      force, jobs))
     try:
         accepted = load_waivers(settings.waivers) if settings.waivers else []
         results = [run_check(load_package(p), options, settings.policy, extra_packs=extra_pack) for p in targets]
@@ -138,6 +148,26 @@ def check(
         fail(exc.problems)
     code = max(exit_code(r.findings, settings.fail_on) for r in results)
     raise typer.Exit(code)
+
+
+def _check_batch(paths: list[Path], settings, options, extra_packs, verbose: bool, output: Path | None, force: bool,
+                 jobs: int) -> int:
+    """Every package below the folders, streamed (see batch.py); one bad package does not stop the others."""
+    from .batch import BatchSettings, report_file, run
+    from .errors import InputError
+    from .waivers import load_waivers
+
+    name = settings.format or choose_format(None, output)
+    batch = BatchSettings(fmt=name, fail_on=settings.fail_on, policy=settings.policy, verbose=verbose,
+                          tolerance=options.tolerance, select=options.select, ignore=options.ignore,
+                          extra_packs=list(extra_packs or []), waivers=settings.waivers)
+    try:
+        if settings.waivers:
+            load_waivers(settings.waivers)  # a broken waiver file is one error, not one per package
+        with report_file(output, force) as out:
+            return run(paths, batch, out, jobs=jobs, color=name == "rich" and output is None)
+    except InputError as exc:
+        fail(exc.problems)
 
 
 class RulesFormat(str, Enum):

@@ -67,8 +67,16 @@ def collection(name: str, fields: dict[str, str], doc: str):
     return register
 
 
+_LINE_FACTS: dict[tuple[int, int], dict[str, tuple[TableDef, LineDef]]] = {}
+
+
 def line_fact_names() -> dict[str, tuple[TableDef, LineDef]]:
-    return {f"{t.prefix}_{line.key}": (t, line) for t in TABLES.values() for line in t.lines}
+    """Fact name → (table, line) for every statutory line; built once per catalogue (the engine asks per finding)."""
+    key = (id(TABLES), len(TABLES))
+    if key not in _LINE_FACTS:
+        _LINE_FACTS.clear()
+        _LINE_FACTS[key] = {f"{t.prefix}_{line.key}": (t, line) for t in TABLES.values() for line in t.lines}
+    return _LINE_FACTS[key]
 
 
 def known_names() -> dict[str, str]:

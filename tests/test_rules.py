@@ -298,6 +298,22 @@ def test_exit_codes_and_fail_on(asker, asker_copy, tmp_path, monkeypatch):
     assert "drift.csv" in bad.stderr and "2025" in bad.stderr
 
 
+def test_a_package_with_three_plan_years_fails_the_four_year_rule(asker, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    short = asker.copy()
+    short.meta = short.meta.model_copy(update={"years": short.meta.years.model_copy(update={"plan": [2024, 2025, 2026]})})
+    for table in short.tables.values():
+        for row in table.rows:
+            row.values.pop(2027, None)
+    write_folder(short, tmp_path / "tre-ar")
+    assert 'plan = [2024, 2025, 2026]' in (tmp_path / "tre-ar" / "budsjett.toml").read_text(encoding="utf-8")
+    result = cli("check", str(tmp_path / "tre-ar"), "--format", "json", *STATUTORY)
+    assert result.exit_code == 1
+    fails = [f for f in json.loads(result.stdout)["findings"] if f["status"] == "fail" and f["severity"] == "error"]
+    assert [(f["rule"], f["year"]) for f in fails] == [("KL-14-4-fire-ar", None)]
+    assert "Økonomiplanen har 3 år fra 2024" in fails[0]["message"]
+
+
 def test_tolerance_option_sets_the_rounding_allowed_per_term(asker_copy, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     set_cell(asker_copy, "drift", "Renteinntekter", 2024, -124635)  # Netto finansutgifter off by 4 over 5 terms

@@ -125,14 +125,26 @@ def load_pack(path: str | Path) -> Pack:
     return _load_cached(candidate, candidate.stat().st_mtime)
 
 
-def _load(path: Path) -> Pack:
+def shipped(path: Path) -> bool:
+    """A pack that ships inside the package. Its JSON-Schema check is a test (tests/test_batch.py), not a cost of
+    every run: importing jsonschema alone is a tenth of a cold start. Its pydantic model still checks it on load."""
+    try:
+        return path.resolve().is_relative_to(rules_dir().resolve())
+    except OSError:
+        return False
+
+
+def schema_errors(data: Any, schema_of: dict[str, Any]) -> list:
     import jsonschema
 
+    return sorted(jsonschema.Draft202012Validator(schema_of).iter_errors(data), key=lambda e: [str(p) for p in e.path])
+
+
+def _load(path: Path) -> Pack:
     display = str(path)
     data = _dates_as_text(safe_yaml(path, display))
-    validator = jsonschema.Draft202012Validator(schema())
     problems = []
-    for err in sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.path]):
+    for err in ([] if shipped(path) else schema_errors(data, schema())):
         where = list(err.path)
         rule = f"regel {_rule_names(data, where[1])}, " if len(where) > 1 and where[0] == "rules" else ""
         field_name = ".".join(str(p) for p in where[2:] if not isinstance(p, int)) if rule else ".".join(map(str, where))

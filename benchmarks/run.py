@@ -1,0 +1,259 @@
+"""All the performance measurements of issue 9 in one command; prints a Markdown table for the README.
+
+    .venv/bin/python benchmarks/run.py            # everything (the 3 600-package runs take a few minutes)
+    .venv/bin/python benchmarks/run.py --quick    # N = 100 and 400 only, fewer repeats
+
+Measured, each as several runs with minimum and median (wall-clock time of a fresh process):
+- cold `budsjettkontroll check` of the bundled budget, against `python -c "import pandera.pandas"`, the floor any
+  pandera-based tool pays, on the same machine in the same run (runs interleaved, so drift hits both alike);
+- batch mode on N synthetic packages (benchmarks/generate.py), N = 100, 400, 3 600, with 1 and 2 jobs: the
+  marginal time per package is (time for N − time for 1 package) ÷ (N − 1), with the same options;
+- `amend` with one proposal, in one process after a first warm-up call (the marginal cost after start-up);
+- peak memory (RSS) of the 3 600-package runs: the largest sum over the process tree (main process and
+  workers), sampled every 20 ms from /proc.
+Generated packages go to a temporary folder that is removed afterwards (or --keep DIR to reuse them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+PYTHON = sys.executable
+SCRIPT = Path(PYTHON).parent / "budsjettkontroll"  # the installed console script, as a user runs it
+CLI = [str(SCRIPT)] if SCRIPT.exists() else [PYTHON, "-m", "budsjettkontroll.cli"]
+TARGETS = {"cold_ratio": 1.3, "marginal_ms": 20.0, "amend_ms": 50.0, "rss_mb": 500.0}
+
+
+# --- machine -----------------------------------------------------------------------------------------------
+
+def machine() -> dict[str, str]:
+    model = ""
+    try:
+        model = next((line.split(":", 1)[1].strip() for line in subprocess.run(
+            ["lscpu"], capture_output=True, text=True).stdout.splitlines() if line.startswith("Model name")), "")
+    except OSError:
+        pass
+    mem = ""
+    try:
+        kb = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
+                  if line.startswith("MemTotal"))
+        mem = f"{kb / 1024 / 1024:.1f} GiB"
+    except (OSError, StopIteration):
+        pass
+    versions = subprocess.run([PYTHON, "-c", "import pandas, pandera, rule_engine; print(pandas.__version__, "
+                               "pandera.__version__, rule_engine.__version__)"], capture_output=True, text=True).stdout.split()
+    return {"date": dt.date.today().isoformat(), "nproc": str(os.cpu_count()), "cpu": model or platform.processor(),
+            "ram": mem, "python": platform.python_version(), "os": f"{platform.system()} {platform.release()}",
+            "pandas": versions[0] if versions else "", "pandera": versions[1] if len(versions) > 1 else "",
+            "rule_engine": versions[2] if len(versions) > 2 else ""}
+
+
+# --- timing ------------------------------------------------------------------------------------------------
+
+def wall(cmd: list[str], sample_rss: bool = False) -> tuple[float, float]:
+    """Seconds for one run of `cmd` (output discarded) and, if asked, the peak RSS of its process tree in MB."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
+    peak = [0]
+    if sample_rss:
+        def sample() -> None:
+            while proc.poll() is None:
+                peak[0] = max(peak[0], tree_rss_kb(proc.pid))
+                time.sleep(0.02)
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+    code = proc.wait()
+    elapsed = time.perf_counter() - start
+    if sample_rss:
+        sampler.join()
+    if code not in (0, 1):
+        raise SystemExit(f"{' '.join(cmd)} ga exit-kode {code}")
+    return elapsed, peak[0] / 1024
+
+
+def tree_rss_kb(root: int) -> int:
+    """Sum of VmRSS over `root` and all its descendants."""
+    parents: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+                parents[int(entry)] = int(stat.rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+    tree, grew = {root}, True
+    while grew:
+        more = {pid for pid, ppid in parents.items() if ppid in tree and pid not in tree}
+        tree |= more
+        grew = bool(more)
+    total = 0
+    for pid in tree:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except OSError:
+            continue
+    return total
+
+
+def stats(samples: list[float]) -> dict[str, float]:
+    return {"min": min(samples), "median": statistics.median(samples), "runs": len(samples)}
+
+
+def cold(repeat: int) -> dict[str, dict[str, float]]:
+    floor, check = [], []
+    for _ in range(repeat + 1):  # the first pair warms the file cache and is dropped
+        floor.append(wall([PYTHON, "-c", "import pandera.pandas"])[0])
+        check.append(wall([*CLI, "check", "--format", "text"])[0])
+    return {"floor": stats(floor[1:]), "check": stats(check[1:])}
+
+
+def batch(folder: Path, one: Path, jobs: int, repeat: int, rss: bool = False) -> dict[str, float]:
+    n = sum(1 for p in folder.iterdir() if p.is_dir())
+    base = [wall([*CLI, "check", str(one), "--format", "text", "--jobs", str(jobs)])[0] for _ in range(repeat)]
+    totals, peaks = [], []
+    for _ in range(repeat):
+        seconds, peak = wall([*CLI, "check", str(folder), "--format", "text", "--jobs", str(jobs)], sample_rss=rss)
+        totals.append(seconds)
+        peaks.append(peak)
+    startup = min(base)
+    return {"n": n, "jobs": jobs, "total_min": min(totals), "total_median": statistics.median(totals),
+            "startup": startup, "marginal_ms_min": (min(totals) - startup) / (n - 1) * 1000,
+            "marginal_ms_median": (statistics.median(totals) - statistics.median(base)) / (n - 1) * 1000,
+            "peak_rss_mb": max(peaks) if rss else None}
+
+
+AMEND_PROBE = """
+import statistics, sys, time
+from typer.testing import CliRunner
+from budsjettkontroll.cli import app
+args = sys.argv[1:]
+runner = CliRunner()
+first = runner.invoke(app, args)
+if first.exit_code not in (0, 1):
+    print("FEIL", first.exit_code, first.output[-500:]); sys.exit(3)
+times = []
+for _ in range({repeat}):
+    start = time.perf_counter(); runner.invoke(app, args); times.append(time.perf_counter() - start)
+print(min(times), statistics.median(times))
+"""
+
+
+def amend(repeat: int) -> dict[str, object]:
+    """`amend` with one proposal; None when the command or an example proposal is not there."""
+    has = subprocess.run([*CLI, "amend", "--help"], capture_output=True, text=True, cwd=ROOT)
+    proposals = sorted((ROOT / "budsjettkontroll" / "budgets").glob("endringsforslag-*.yaml"))
+    if has.returncode != 0 or not proposals:
+        return {"available": False, "why": "kommandoen amend finnes ikke" if has.returncode else
+                "ingen eksempelforslag (budgets/endringsforslag-*.yaml)"}
+    args = ["amend", "asker-hp-2024-2027", str(proposals[0]), "--format", "json"]
+    done = subprocess.run([PYTHON, "-c", AMEND_PROBE.format(repeat=repeat), *args], capture_output=True, text=True,
+                          cwd=ROOT)
+    if done.returncode != 0 or done.stdout.startswith("FEIL"):
+        return {"available": False, "why": f"amend feilet: {done.stdout.strip()[:200]} {done.stderr.strip()[-300:]}"}
+    low, mid = map(float, done.stdout.split())
+    cold_amend = stats([wall([*CLI, *args])[0] for _ in range(3)])
+    return {"available": True, "proposal": proposals[0].name, "marginal_ms_min": low * 1000,
+            "marginal_ms_median": mid * 1000, "cold": cold_amend}
+
+
+# --- the whole run -----------------------------------------------------------------------------------------
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Ytelsesmålinger for budsjettkontroll (issue 9).")
+    parser.add_argument("--quick", action="store_true", help="bare N = 100 og 400, færre gjentak")
+    parser.add_argument("--repeat", type=int, default=None, help="gjentak per måling (standard 10 kald, 3 batch)")
+    parser.add_argument("--keep", type=Path, default=None, help="lag/bruk de syntetiske pakkene her og behold dem")
+    parser.add_argument("--sizes", type=int, nargs="+", default=None, help="andre N enn 100, 400, 3600")
+    parser.add_argument("--json", type=Path, default=None, help="skriv rå resultater som JSON hit")
+    args = parser.parse_args()
+    sys.path.insert(0, str(HERE))
+    import generate
+
+    sizes = args.sizes or ([100, 400] if args.quick else [100, 400, 3600])
+    repeat_cold = args.repeat or (5 if args.quick else 10)
+    repeat_batch = args.repeat or (2 if args.quick else 3)
+    work = args.keep or Path(tempfile.mkdtemp(prefix="bk-bench-"))
+    results: dict[str, object] = {"machine": machine()}
+    try:
+        print("kald check …", file=sys.stderr)
+        results["cold"] = cold(repeat_cold)
+        for n in [1, *sizes]:
+            folder = work / f"n{n}"
+            if not folder.exists():
+                print(f"genererer {n} pakker …", file=sys.stderr)
+                generate.generate(n, folder)
+        runs = []
+        for n in sizes:
+            for jobs in (1, 2):
+                print(f"batch N={n} jobs={jobs} …", file=sys.stderr)
+                runs.append(batch(work / f"n{n}", work / "n1", jobs, 1 if n >= 3600 else repeat_batch,
+                                  rss=n == max(sizes)))
+        results["batch"] = runs
+        print("amend …", file=sys.stderr)
+        results["amend"] = amend(20)
+    finally:
+        if args.keep is None:
+            shutil.rmtree(work, ignore_errors=True)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2, ensure_ascii=False), encoding="utf-8")
+    print(markdown(results))
+
+
+def markdown(r: dict) -> str:
+    m, c = r["machine"], r["cold"]
+    ratio_min = c["check"]["min"] / c["floor"]["min"]
+    ratio_med = c["check"]["median"] / c["floor"]["median"]
+    ok = lambda good: "oppfylt" if good else "**ikke oppfylt**"  # noqa: E731
+    lines = [
+        f"Målt {m['date']} på {m['nproc']} kjerner ({m['cpu']}), {m['ram']} RAM, {m['os']}, Python {m['python']}, "
+        f"pandas {m['pandas']}, pandera {m['pandera']}, rule-engine {m['rule_engine']}.",
+        "",
+        "| måling | min | median | mål | |",
+        "|---|---:|---:|---|---|",
+        f"| `python -c \"import pandera.pandas\"` (gulvet), {c['floor']['runs']} kjøringer | {c['floor']['min']:.3f} s | "
+        f"{c['floor']['median']:.3f} s | | |",
+        f"| kald `budsjettkontroll check` (Asker), {c['check']['runs']} kjøringer | {c['check']['min']:.3f} s | "
+        f"{c['check']['median']:.3f} s | | |",
+        f"| forhold kald check ÷ gulv | {ratio_min:.2f} | {ratio_med:.2f} | ≤ {TARGETS['cold_ratio']} | "
+        f"{ok(ratio_med <= TARGETS['cold_ratio'])} |",
+    ]
+    for b in r["batch"]:
+        lines.append(f"| batch N = {b['n']}, {b['jobs']} jobb{'er' if b['jobs'] > 1 else ''}: totalt | "
+                     f"{b['total_min']:.1f} s | {b['total_median']:.1f} s | | |")
+        lines.append(f"| batch N = {b['n']}, {b['jobs']} jobb{'er' if b['jobs'] > 1 else ''}: marginal per pakke | "
+                     f"{b['marginal_ms_min']:.1f} ms | {b['marginal_ms_median']:.1f} ms | ≤ {TARGETS['marginal_ms']:.0f} ms | "
+                     f"{ok(b['marginal_ms_median'] <= TARGETS['marginal_ms'])} |")
+    big = [b for b in r["batch"] if b["peak_rss_mb"] is not None]
+    for b in big:
+        lines.append(f"| største RSS (hovedprosess + arbeidere), N = {b['n']}, {b['jobs']} jobb"
+                     f"{'er' if b['jobs'] > 1 else ''} | {b['peak_rss_mb']:.0f} MB | | ≤ {TARGETS['rss_mb']:.0f} MB | "
+                     f"{ok(b['peak_rss_mb'] <= TARGETS['rss_mb'])} |")
+    a = r["amend"]
+    if a.get("available"):
+        lines.append(f"| `amend` med ett forslag ({a['proposal']}), marginalt etter oppstart | {a['marginal_ms_min']:.1f} ms | "
+                     f"{a['marginal_ms_median']:.1f} ms | ≤ {TARGETS['amend_ms']:.0f} ms | "
+                     f"{ok(a['marginal_ms_median'] <= TARGETS['amend_ms'])} |")
+        lines.append(f"| `amend` med ett forslag, kald | {a['cold']['min']:.3f} s | {a['cold']['median']:.3f} s | | |")
+    else:
+        lines.append(f"| `amend` | – | – | ≤ {TARGETS['amend_ms']:.0f} ms | ikke målt: {a['why']} |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    main()
