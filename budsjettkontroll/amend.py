@@ -41,6 +41,7 @@ from .derive import Facts
 from .errors import InputError, Problem
 from .findings import exit_code
 from .labels import closest, normalise
+from .numbers import format_amount
 
 # the names a party may use for a table → the schedule's stem
 TABLE_NAMES = {
@@ -153,8 +154,6 @@ class YearBalance:
 
     def gaps(self) -> list[tuple[str, str]]:
         """(drift | investering, «merforbruk 5 000 i 2025: mangler inndekning») for each side that does not balance."""
-        from .numbers import format_amount
-
         out = []
         for side, value, gap_word, surplus_word, cover in (
                 ("drift", self.drift_after, "merforbruk", "udisponert mindreforbruk", "mangler inndekning"),
@@ -219,9 +218,14 @@ class AmendResult:
         for f in self.amended.findings:
             old = before.get((f.rule, f.year, f.subject))
             if old is None or old.status != f.status:
+                same = (old is not None and "avvik" in f.values and "avvik" in old.values
+                        and f.values["avvik"] == old.values["avvik"])
                 out.append({"rule": f.rule, "title": f.title, "year": f.year, "subject": f.subject,
                             "severity": f.severity, "before": old.status if old else None, "after": f.status,
-                            "message": f.message})
+                            "message": f.message,
+                            "note": (f"samme avvik som i grunnlaget ({format_amount(f.values['avvik'])}): forslaget endrer "
+                                     "det ikke, "
+                                     "men toleransen er en annen i det endrede budsjettet") if same else None})
         return out
 
 

@@ -68,8 +68,8 @@ def render_one(console: Console, result, options: dict[str, Any]) -> None:
     console.rule(f"[bold]Endringsforslag: {spec.tittel} – {spec.parti}{date}")
     if spec.eksempel:
         console.print(Text("EKSEMPEL – ikke et reelt partiforslag.", style="bold"))
-    console.print(f"Fil: {amendment.path}")
-    console.print(f"Grunnlag: {meta.kommune} kommune – {meta.title} ({base.source})")
+    console.print(f"Fil: {_path(amendment.path)}")
+    console.print(f"Grunnlag: {meta.kommune} kommune – {meta.title} ({_path(base.source)})")
     console.print(f"Beløp i {meta.unit}, {'inntekter negative' if meta.sign.factor == 1 else 'inntekter positive'} "
                   "som i skjemaene.")
 
@@ -172,7 +172,7 @@ def render_one(console: Console, result, options: dict[str, Any]) -> None:
             style = "bold red" if r["after"] == "fail" else ("green" if r["after"] == "pass" else "")
             table.add_row(r["rule"], str(r["year"] or "hele"),
                           Text(f"{STATUS_WORD.get(r['before'], '–')} → {STATUS_WORD.get(r['after'], r['after'])}",
-                               style=style), r["message"])
+                               style=style), r["message"] + (f" Merk: {r['note']}." if r.get("note") else ""))
         console.print(table)
     else:
         console.print("Ingen regel endrer status.")
@@ -247,6 +247,18 @@ def _figure(value: Any, unit: str | None) -> str:
     if unit == "1000 kr":
         return format_amount(int(value))
     return format_amount(Decimal(str(value))) if not isinstance(value, int) else format_amount(value)
+
+
+def _path(path) -> str:
+    """A path relative to the working directory when it lies below it (shorter, and the same on every machine)."""
+    from pathlib import Path
+
+    if path is None:
+        return "–"
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
+    except (ValueError, OSError):
+        return str(path)
 
 
 def _who(cause) -> str:
