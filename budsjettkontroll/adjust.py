@@ -30,7 +30,8 @@ LINKS: dict[tuple[str, str], list[tuple[str, str, int]]] = {
     ("drift", "sum_bevilgninger"): [("drift_art", "kjop_varer_tjenester", 1)],
     ("drift", "andre_generelle_driftsinntekter"): [("drift_art", "andre_overforinger_staten", 1)],
 }
-ORDER = ["drift_fordeling", "drift", "drift_art", "investering_fordeling", "investering", "gjeld", "nokkeltall"]
+ORDER = ["drift_fordeling", "drift", "drift_art", "investering_fordeling", "investering", "gjeld", "nokkeltall",
+         "selvkost"]
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,8 @@ class Change:
 def find_row(table: Table, label: str, group: int | None = None) -> Row | None:
     tdef = TABLES[table.stem]
     line = tdef.match(label)
+    if tdef.area_column is not None and line is not None:  # every block has the same lines: look in this one
+        return next((r for r in table.rows if r.key == line.key and r.group == group), None)
     if line is not None and not (table.stem == "investering_fordeling" and group and not line.key.startswith("del")):
         row = table.row(line.key)
         if row is not None:
@@ -144,7 +147,7 @@ def _apply_table(budget: Budget, table: Table, deltas: dict[tuple[str | None, st
     line_delta: dict[str, dict[int, Amount]] = defaultdict(lambda: defaultdict(int))
     free_delta: dict[int | None, dict[int, Amount]] = defaultdict(lambda: defaultdict(int))
     for (key, label, group), by_year in deltas.items():
-        row = table.row(key) if key else find_row(table, label, group)
+        row = table.row(key) if key and tdef.area_column is None else find_row(table, label, group)
         if row is None:
             row = Row(label, key, 0, {y: 0 for y in years if _year_used(table, y)} if key or table.rows else {}, group)
             _insert(table, row)

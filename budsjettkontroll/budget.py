@@ -23,7 +23,7 @@ class Row:
     key: str | None  # the statutory line it is, or None for a kommune's own area/project
     line: int  # line in the CSV file (or row in the sheet), for error messages and SARIF locations
     values: dict[int, Amount | None]
-    group: int | None = None  # § 5-5 andre ledd: del 1-4
+    group: int | str | None = None  # § 5-5 andre ledd: del 1-4; selvkost: the område the row belongs to
 
 
 @dataclass

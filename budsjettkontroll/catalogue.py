@@ -40,6 +40,9 @@ class TableDef:
     required_file: bool = False
     signed: bool = True  # amounts follow the package's sign convention
     decimals: bool = False  # premises may hold decimals (percent, kr per m2)
+    # A column that splits the rows into blocks with the same lines (selvkost: "område"). Such a table gives no
+    # per-year facts of its own: its provider module reads it block by block.
+    area_column: str | None = None
     by_key: dict[str, LineDef] = field(default_factory=dict, compare=False, repr=False)
     by_label: dict[str, LineDef] = field(default_factory=dict, compare=False, repr=False)
 
@@ -277,6 +280,40 @@ NOKKELTALL = TableDef(
     ),
 )
 
+# Selvkost (kommuneloven § 15-1, selvkostforskriften): one block of lines per område. Amounts are written as a
+# selvkost calculation prints them, every amount positive (incomes too); the fund is positive when it holds
+# a surplus owed to the payers and negative for a deficit carried forward. The formulas live in selvkost.py.
+SELVKOST = TableDef(
+    stem="selvkost",
+    title="Selvkostkalkyle per område",
+    paragraph="kommuneloven § 15-1 og selvkostforskriften",
+    prefix="sk",
+    signed=False,
+    decimals=True,
+    area_column="område",
+    lines=(
+        L("direkte_kostnader", "Direkte driftskostnader", "Direkte kostnader", "Direkte driftsutgifter"),
+        L("indirekte_kostnader", "Indirekte driftskostnader", "Indirekte kostnader", "Indirekte kostnader (støttefunksjoner)"),
+        L("herav_administrativ_ledelse", "Herav administrativ ledelse", "Herav kostnader til administrativ ledelse"),
+        L("herav_folkevalgte_organer", "Herav folkevalgte organer", "Herav kostnader til folkevalgte organer"),
+        L("herav_eierorganer", "Herav eierorganer", "Herav kostnader til eierorganer"),
+        L("kalkulatoriske_avskrivninger", "Kalkulatoriske avskrivninger", "Kalkulatoriske avskrivinger"),
+        L("kalkulatoriske_renter", "Kalkulatoriske renter", "Kalkulatorisk rente"),
+        L("andre_inntekter", "Andre driftsinntekter", "Andre inntekter"),
+        L("selvkost", "Selvkost", "Sum selvkost"),
+        L("gebyrinntekter", "Gebyrinntekter"),
+        L("kalkylerente", "Kalkylerente (%)"),
+        L("fond_ib", "Selvkostfond IB", "Selvkostfond inngående balanse"),
+        L("fond_ib_negativt", "Selvkostfond IB er negativt (1 = ja)"),
+        L("avsetning", "Avsetning til selvkostfond"),
+        L("bruk", "Bruk av selvkostfond"),
+        L("fond_renter", "Renter selvkostfond", "Renter på selvkostfond"),
+        L("fond_ub", "Selvkostfond UB", "Selvkostfond utgående balanse"),
+        L("gebyrendring", "Gebyrendring (%)", "Endring i gebyr (%)"),
+    ),
+)
+
 TABLES: dict[str, TableDef] = {
-    t.stem: t for t in (DRIFT, DRIFT_FORDELING, INVESTERING, INVESTERING_FORDELING, DRIFT_ART, GJELD, NOKKELTALL)
+    t.stem: t for t in (DRIFT, DRIFT_FORDELING, INVESTERING, INVESTERING_FORDELING, DRIFT_ART, GJELD, NOKKELTALL,
+                        SELVKOST)
 }

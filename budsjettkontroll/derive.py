@@ -75,7 +75,8 @@ def line_fact_names() -> dict[str, tuple[TableDef, LineDef]]:
     key = (id(TABLES), len(TABLES))
     if key not in _LINE_FACTS:
         _LINE_FACTS.clear()
-        _LINE_FACTS[key] = {f"{t.prefix}_{line.key}": (t, line) for t in TABLES.values() for line in t.lines}
+        _LINE_FACTS[key] = {f"{t.prefix}_{line.key}": (t, line) for t in TABLES.values() if t.area_column is None
+                            for line in t.lines}  # a table in blocks (selvkost) has no one value per line and year
     return _LINE_FACTS[key]
 
 
@@ -123,6 +124,8 @@ class Facts:
         values: dict[str, Amount | None] = {}
         computed: dict[str, Amount | None] = {}
         for stem, tdef in TABLES.items():
+            if tdef.area_column is not None:
+                continue  # read block by block by its provider module (selvkost.py)
             table = self.budget.tables.get(stem)
             for line in tdef.lines:
                 name = f"{tdef.prefix}_{line.key}"

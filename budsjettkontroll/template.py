@@ -27,7 +27,7 @@ def template_budget(first_plan_year: int | None = None) -> Budget:
         for line in tdef.lines:
             if line.key in _SKIP:
                 continue
-            group = None
+            group = "vann" if tdef.area_column else None  # selvkost: one example block, copied per område
             if stem == "investering_fordeling" and line.key.startswith("del"):
                 group = int(line.key[3])
                 rows.append(Row(f"Eksempelprosjekt del {group}", None, 0, dict.fromkeys(years), group))

@@ -69,10 +69,13 @@ def table_rows(budget: Budget, stem: str) -> tuple[list[str], list[list[Any]]]:
     factor = budget.meta.sign.factor if tdef.signed else 1
     years = [y for y in budget.meta.years.all if any(y in r.values for r in table.rows)]
     header = ["linje", *(["del"] if stem == "investering_fordeling" else []), *map(str, years)]
+    if tdef.area_column:  # selvkost: the område first, then the line, as the blocks read
+        header = [tdef.area_column, *header]
     rows = []
     for row in table.rows:
         values = [None if row.values.get(y) is None else row.values[y] * factor for y in years]
-        rows.append([row.label, *([row.group] if stem == "investering_fordeling" else []), *values])
+        rows.append([*([row.group] if tdef.area_column else []), row.label,
+                     *([row.group] if stem == "investering_fordeling" else []), *values])
     return header, rows
 
 

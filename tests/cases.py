@@ -9,6 +9,8 @@ Each case: a base budget (bundled name or path), cell changes, and the findings 
   adjust:                 # add to input lines; printed sums follow (as an amendment does)
     drift: {"Bruk av disposisjonsfond": {2025: 5000}}
     investering_fordeling: {"Ny skole": {del: 1, 2025: 5000}}   # a new project in del 1
+  change:                 # selvkost.csv is in blocks: område first
+    selvkost: {vann: {"Gebyrinntekter": {2024: 54000}}}
   expect:
     - {rule: KL-14-4-balanse-drift, year: 2025, status: fail}
   only_these_fail: true   # no other error- or warning-level rule may fail
@@ -69,11 +71,14 @@ def build_budget(case: dict[str, Any], base_dir: Path | None = None):
         from budsjettkontroll.budget import Row
         from budsjettkontroll.catalogue import TABLES
 
-        for label, by_year in lines.items():
-            row = find_row(table, label)
+        entries = [(None, label, by_year) for label, by_year in lines.items()]
+        if TABLES[stem].area_column:  # selvkost: {område: {linje: {år: verdi}}}
+            entries = [(area, label, by_year) for area, block in lines.items() for label, by_year in block.items()]
+        for group, label, by_year in entries:
+            row = find_row(table, label, group)
             if row is None:
                 line = TABLES[stem].match(label)
-                row = Row(label, line.key if line else None, 0, {})
+                row = Row(label, line.key if line else None, 0, {}, group)
                 table.rows.append(row)
             for year, value in by_year.items():
                 row.values[int(year)] = value * (budget.meta.sign.factor if TABLES[stem].signed else 1) \

@@ -41,6 +41,8 @@ def schema_for(stem: str, years: tuple[int, ...], dash_is_zero: bool = False) ->
     if stem == "investering_fordeling":
         columns[GROUP] = pa.Column(None, pa.Check(lambda s: s.map(lambda v: v is None or v in (1, 2, 3, 4)), name="del"),
                                    nullable=True, required=True)
+    if table.area_column:  # selvkost: every row names its område; blank is refused as "mangler område"
+        columns[table.area_column] = pa.Column(None, nullable=False, required=True)
     for year in years:
         columns[str(year)] = pa.Column(
             None,
@@ -53,7 +55,7 @@ def schema_for(stem: str, years: tuple[int, ...], dash_is_zero: bool = False) ->
         for line in table.lines
         if line.required
     ]
-    unique = [GROUP, NORM] if stem == "investering_fordeling" else [NORM]
+    unique = [GROUP, NORM] if stem == "investering_fordeling" else [table.area_column, NORM] if table.area_column else [NORM]
     return pa.DataFrameSchema(columns, checks=checks, strict=True, unique=unique, report_duplicates="exclude_first",
                               name=stem)
 
@@ -79,7 +81,7 @@ def _frame(raw: RawTable) -> tuple[pd.DataFrame, list[Problem]]:
         record = {name: cells[i] for i, name in enumerate(header) if name}
         label = record.get(LABEL)
         label = "" if label is None else " ".join(str(label).split())
-        values = [record.get(n) for n in header if n not in (LABEL, GROUP)]
+        values = [record.get(n) for n in header if n not in (LABEL, GROUP, table.area_column)]
         if label.endswith(":") and all(is_blank(v) for v in values):
             continue  # a heading such as "Herav:"
         record[LABEL] = label
@@ -89,6 +91,9 @@ def _frame(raw: RawTable) -> tuple[pd.DataFrame, list[Problem]]:
         record[LINE] = line
         if GROUP in record:
             record[GROUP] = _group(record[GROUP])
+        if table.area_column in record:
+            area = record[table.area_column]
+            record[table.area_column] = None if is_blank(area) else " ".join(str(area).split())
         records.append({k: (None if isinstance(v, str) and v.strip() == "" else v) for k, v in record.items()})
     columns = [*dict.fromkeys([LABEL, NORM, KEY, LINE, *[n for n in header if n]])]
     # object columns built directly: cells stay as read (None, never NaN), several times faster than from_records
@@ -120,13 +125,16 @@ def _explain(raw: RawTable, frame: pd.DataFrame, errors: SchemaErrors, years: tu
             name = case["failure_case"]
             year = int(name) if str(name).isdigit() else None
             what = f"året {name} er ikke deklarert i budsjett.toml (deklarert: {declared})" if year else \
-                f"ukjent kolonne «{name}»; kolonnene er linje og årstallene {declared}"
+                f"ukjent kolonne «{name}»; kolonnene er linje{', ' + table.area_column if table.area_column else ''} " \
+                f"og årstallene {declared}"
             problems.append(Problem(what, file=raw.file, line=1, table=raw.stem, year=year))
         elif check == "column_in_dataframe":
             problems.append(Problem(f"mangler kolonnen «{case['failure_case']}»", file=raw.file, line=1, table=raw.stem))
         elif check.startswith("required:"):
             wanted = table.by_key[check.split(":", 1)[1]].label
             problems.append(Problem(f"mangler påkrevd linje «{wanted}»", file=raw.file, table=raw.stem))
+        elif check == "not_nullable" and table.area_column and column == table.area_column:
+            problems.append(Problem(f"raden mangler {table.area_column} (f.eks. vann, avløp, renovasjon)", label=label, **at))
         elif check == "not_nullable" and column == KEY:
             hint = closest(label, table.labels)
             more = f"; mente du «{hint}»?" if hint else ""
@@ -188,5 +196,6 @@ def _typed(raw: RawTable, frame: pd.DataFrame, years: tuple[int, ...], sign_fact
             cell = record[str(year)]
             value = parse_decimal(cell) if table.decimals else parse_amount(cell, dash_is_zero=dash_is_zero)
             values[year] = None if value is None else value * factor + 0  # + 0 turns -0 into 0
-        rows.append(Row(record[LABEL], record[KEY], int(record[LINE]), values, record.get(GROUP)))
+        group = record.get(table.area_column) if table.area_column else record.get(GROUP)
+        rows.append(Row(record[LABEL], record[KEY], int(record[LINE]), values, group))
     return Table(raw.stem, raw.file, rows)
