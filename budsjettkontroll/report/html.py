@@ -25,7 +25,7 @@ body { font-family: "Segoe UI", "Helvetica Neue", Arial, sans-serif; font-size: 
 h1 { font-size: 16pt; margin: 0 0 2mm; } h2 { font-size: 13pt; margin: 7mm 0 2mm; border-bottom: 1px solid #999; }
 h3 { font-size: 11pt; margin: 4mm 0 1mm; }
 table { border-collapse: collapse; width: 100%; margin: 2mm 0 4mm; }
-th, td { border: 1px solid #bbb; padding: 1mm 1.5mm; vertical-align: top; text-align: left; }
+th, td { border: 1px solid #bbb; padding: 1mm 1.5mm; vertical-align: top; text-align: left; overflow-wrap: anywhere; }
 th { background: #eee; } td.num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
 tr { page-break-inside: avoid; break-inside: avoid; }
 thead { display: table-header-group; }
