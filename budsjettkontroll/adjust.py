@@ -57,9 +57,10 @@ def find_row(table: Table, label: str, group: int | None = None) -> Row | None:
     return table.find(label, group)
 
 
-def apply_changes(budget: Budget, changes: list[Change]) -> Budget:
-    """A new budget with the changes applied to input lines and every printed sum moved along."""
-    result = budget.copy()
+def apply_changes(budget: Budget, changes: list[Change], in_place: bool = False) -> Budget:
+    """A new budget with the changes applied to input lines and every printed sum moved along (or the same
+    budget changed, with in_place: for a caller that has made its own copy)."""
+    result = budget if in_place else budget.copy()
     pending: dict[str, dict[tuple[str | None, str, int | None], dict[int, Amount]]] = defaultdict(
         lambda: defaultdict(lambda: defaultdict(int)))
     for c in changes:

@@ -691,7 +691,7 @@ def balance(base: Budget, base_facts: Facts, amended_facts: Facts, changes: list
         if not group:
             effects.append((number, text, {}))
             continue
-        f = Facts(apply_changes(base, group))
+        f = Facts(apply_changes(_tables_copy(base), group, in_place=True))
         effects.append((number, text, {y: (_diff(f, base_facts, "drift_fremfort_merforbruk", y),
                                            _diff(f, base_facts, "inv_fremfort_udekket", y)) for y in plan}))
     out = []
@@ -703,6 +703,15 @@ def balance(base: Budget, base_facts: Facts, amended_facts: Facts, changes: list
                                base_facts.get("inv_fremfort_udekket", year),
                                amended_facts.get("inv_fremfort_udekket", year), causes))
     return out
+
+
+def _tables_copy(budget: Budget) -> Budget:
+    """A copy with fresh rows and shared metadata: enough for apply_changes, and far cheaper than a deep copy."""
+    from dataclasses import replace
+
+    tables = {stem: replace(t, rows=[replace(r, values=dict(r.values)) for r in t.rows])
+              for stem, t in budget.tables.items()}
+    return replace(budget, tables=tables)
 
 
 def _diff(after: Facts, before: Facts, name: str, year: int) -> int:
