@@ -277,8 +277,8 @@ def _resolve_one(budget: Budget, amendment: Amendment, proposed: ProposedChange)
     plan = budget.meta.plan_years
     problems: list[Problem] = []
 
-    # the line
-    group = spec.del_
+    # the line (`del` only tells the parts of § 5-5 andre ledd apart)
+    group = spec.del_ if stem == "investering_fordeling" else None
     line = tdef.match(spec.linje) or next((ln for ln in tdef.lines if normalise(ln.key) == normalise(spec.linje)), None)
     row = None
     new = False
@@ -792,6 +792,6 @@ def write_amended(results: list[AmendResult], target, force: bool = False) -> li
             src, dst = Path(source).resolve(), path.resolve()
             if dst == src or src in dst.parents or (src.is_file() and dst == src):
                 raise InputError(Problem("vil ikke skrive det endrede budsjettet over eller inn i grunnlaget; "
-                                         "velg en ny mappe", file=str(path)))
+                                         "velg en ny mappe eller fil", file=str(path)))
         written.append(write_package(result.budget, path, force=force))
     return written

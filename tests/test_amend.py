@@ -295,6 +295,32 @@ def test_amount_for_every_year_and_a_new_area(asker, tmp_path):
     assert result.amended.facts.get("drift_skatt", 2027) == -5543161 - 3000
 
 
+def test_english_keys_and_del_on_an_area_are_accepted(asker, tmp_path):
+    path = write(tmp_path, """\
+title: English keys
+party: Test Party
+changes:
+  - text: More for schools
+    table: område
+    line: Oppvekst
+    part: 1
+    amounts: {2026: 2000}
+  - text: Sale of a building finances a project
+    table: prosjekt
+    line: Velferd
+    amounts: {2026: 2000}
+    financing: salg
+  - text: Less to the fund
+    table: drift
+    line: avsetninger_disposisjonsfond
+    amounts: {2026: -2000}
+""")
+    result = amend(asker, path)
+    assert result.saldert
+    assert derived(result, FINANSIERING, 2) == {2026: -2000}
+    assert result.amended.facts.get("inv_salg_varige_driftsmidler", 2026) == -150000 - 2000
+
+
 def test_sign_convention_of_a_package_printing_incomes_positive(asker, tmp_path):
     flipped = asker.copy()
     flipped.meta = flipped.meta.model_copy(update={"sign": type(flipped.meta.sign)("incomes_positive")})
