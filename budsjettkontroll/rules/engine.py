@@ -12,7 +12,7 @@ import rule_engine
 from ..derive import FIGURES, Facts, describe, line_fact_names
 from ..findings import FAIL, NOT_EVALUATED, PASS, Finding
 from ..numbers import format_amount
-from .loader import CompiledRule, Pack
+from .loader import CompiledRule, Pack, RememberedSide
 
 
 @dataclass
@@ -160,10 +160,14 @@ def _evaluate_one(facts: Facts, pack: Pack, compiled: CompiledRule, year: int | 
                        + "; ".join(_missing_inputs(facts, missing, year)), **base)
     thing = {k: _as_engine_value(v) for k, v in values.items()}
     try:
+        for side in compiled.sides or ():
+            if isinstance(side, RememberedSide):
+                side.value = RememberedSide.UNSET
         ok = compiled.rule.matches(thing)
-        if compiled.sides:
-            values["venstre_side"] = compiled.sides[0].evaluate(thing)
-            values["hoyre_side"] = compiled.sides[1].evaluate(thing)
+        if compiled.sides:  # the values the comparison just saw (RememberedSide); any other side is evaluated again
+            values["venstre_side"], values["hoyre_side"] = (
+                side.value if isinstance(side, RememberedSide) and side.value is not RememberedSide.UNSET
+                else side.evaluate(thing) for side in compiled.sides)
     except (rule_engine.errors.EngineError, ArithmeticError) as exc:
         return Finding(status=NOT_EVALUATED, values=values, missing=[],
                        message=f"Ikke vurdert: {getattr(exc, 'message', exc)}", **base)
