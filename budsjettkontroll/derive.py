@@ -45,6 +45,9 @@ class Item:
 
 FIGURES: dict[str, Figure] = {}
 COLLECTIONS: dict[str, tuple[Callable[["Facts"], list[Item]], dict[str, str], str]] = {}
+# The Norwegian name of a collection field that is not a figure, e.g. «Gebyrinntekter» (selvkost.csv): used in
+# «mangler …» messages and by `explain`. The module that defines the collection registers its fields here.
+FIELD_LABELS: dict[str, str] = {}
 
 
 def figure(name: str, unit: str = "1000 kr", kind: str = NUMBER, per_year: bool = True, label: str = ""):
@@ -572,4 +575,4 @@ def describe(name: str) -> str:
     fig = FIGURES.get(name)
     if fig and fig.label:
         return f"{fig.label}"
-    return name
+    return FIELD_LABELS.get(name, name)

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from .budget import Budget, Row
 from .catalogue import SELVKOST
-from .derive import BOOL, NUMBER, TEXT, Facts, Item, collection, figure
+from .derive import BOOL, FIELD_LABELS, NUMBER, TEXT, Facts, Item, collection, figure
 from .errors import InputError, Problem
 from .labels import normalise
 from .numbers import format_amount
@@ -275,6 +275,39 @@ FIELDS: dict[str, str] = {
     "alder_eldste_underskudd": NUMBER, "eldste_underskudd": NUMBER, "eldste_underskudd_fra": TEXT,
     "frist_underskudd": TEXT,
 }
+
+
+# What a reader is told is missing when a rule cannot be judged (and what `explain` shows): the line in
+# selvkost.csv, or what a computed field is made of.
+_INPUT_FIELDS = {name: name for name in (*COST_TERMS, "andre_inntekter", "gebyrinntekter", "avsetning", "bruk",
+                                         "kalkylerente", "gebyrendring")} | {
+    "selvkost_oppgitt": "selvkost", "selvkostfond_ib": "fond_ib", "selvkostfond_ib_negativt": "fond_ib_negativt",
+    "fondsrenter": "fond_renter", "selvkostfond_ub": "fond_ub"}
+_TRACKING = ("sporingen av selvkostfondet («Selvkostfond IB» i områdets første år, og hvert år «Avsetning til "
+             "selvkostfond», «Bruk av selvkostfond» og «Renter selvkostfond», eller «Selvkostfond UB»)")
+FIELD_LABELS.update({field: f"«{SELVKOST.by_key[key].label}» ({STEM}.csv)" for field, key in _INPUT_FIELDS.items()})
+FIELD_LABELS.update({
+    "selvkost_beregnet": "beregnet selvkost",
+    "selvkost": f"selvkost («Selvkost», eller kostnadslinjene og «Andre driftsinntekter», i {STEM}.csv)",
+    "selvkost_avvik": "oppgitt minus beregnet selvkost",
+    "dekningsgrad": "dekningsgrad (gebyrinntekter ÷ selvkost)",
+    "resultat": "gebyrinntekter minus selvkost",
+    "gebyr_etter_fond": "gebyrinntekter etter fondsbevegelser",
+    "overdekning": "overdekning",
+    "subsidiering": "subsidiering",
+    "selvkostfond_ub_beregnet": "beregnet selvkostfond UB",
+    "fond_avvik": "oppgitt minus beregnet selvkostfond UB",
+    "selvkostfond_ub_i_fjor": f"«Selvkostfond UB» året før ({STEM}.csv)",
+    "ib_avvik": "selvkostfond IB minus UB året før",
+    "kalkylerente_avvik": "kalkylerenten minus den publiserte",
+    "gjennomsnittlig_fond": "gjennomsnittlig selvkostfond (IB og UB før renter)",
+    "fondsrenter_beregnet": "beregnede renter på selvkostfondet",
+    "fondsrenter_avvik": "oppgitte minus beregnede renter på selvkostfondet",
+    "ikke_tillatte_kostnader": f"herav-linjene for administrativ ledelse, folkevalgte organer og eierorganer ({STEM}.csv)",
+    "kommunal_deflator": "«Kommunal deflator (%)» (nokkeltall.csv)",
+    "alder_eldste_overskudd": _TRACKING, "eldste_overskudd": "eldste overskudd i selvkostfondet",
+    "alder_eldste_underskudd": _TRACKING, "eldste_underskudd": "eldste underskudd i selvkostfondet",
+})
 
 
 def _age_fields(kind: str, sign: int, year: int, state: FundState | None) -> dict[str, Any]:

@@ -198,6 +198,8 @@ def test_asker_rules_without_inputs_are_not_evaluated_and_the_section_says_what_
                      "SK-underskudd-fem-ar", "SK-fond-rullering", "SK-fond-ib", "SK-fondsrenter", "SK-ikke-adm-ledelse"}
     assert {f.status for f in sk if f.rule in needs_amounts} == {"not_evaluated"}
     assert all(f.message.startswith(f"{f.subject}: Ikke vurdert: mangler") for f in sk if f.status == "not_evaluated")
+    tak = next(f for f in sk if (f.rule, f.year, f.subject) == ("SK-tak", 2024, "vann"))
+    assert "«Gebyrinntekter» (selvkost.csv)" in tak.message  # the reader is told which line to fill in
     deflator = {(f.year, f.subject): f.status for f in sk if f.rule == "SK-gebyrendring-deflator"}
     assert deflator[(2024, "slam")] == "pass" and deflator[(2024, "vann")] == "fail"
     assert deflator[(2025, "vann")] == "not_evaluated"  # the document gives the deflator for 2024 only
