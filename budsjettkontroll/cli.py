@@ -52,12 +52,15 @@ def fail(problems) -> None:
     raise typer.Exit(2)
 
 
-def emit(text: str, output: Path | None, force: bool) -> None:
+def emit(text: str, output: Path | None, force: bool, inputs=()) -> None:
     if output is None:
         sys.stdout.write(text)
         return
+    from .errors import InputError, Problem
     from .writer import atomic_write
 
+    if any(Path(p).resolve() == output.resolve() for p in inputs):  # not even with --force: never over an input
+        raise InputError(Problem("er en av filene som ble lest; velg en annen fil for rapporten", file=str(output)))
     atomic_write(output, text.encode("utf-8"), force=force)
     typer.echo(f"skrev {output}", err=True)
 
@@ -143,7 +146,7 @@ def check(
         name = settings.format or choose_format(None, output)
         text = renderer(name).render(results, {"fail_on": settings.fail_on, "verbose": verbose,
                                                "color": name == "rich" and output is None})
-        emit(text, output, force)
+        emit(text, output, force, [f for r in results for f in r.budget.files.values()])
     except InputError as exc:
         fail(exc.problems)
     code = max(exit_code(r.findings, settings.fail_on) for r in results)
@@ -325,7 +328,7 @@ def amend(
         if write_package is not None:
             for path in write_amended(results, write_package, force):
                 typer.echo(f"skrev endret budsjett til {path}", err=True)
-        emit(text, output, force)
+        emit(text, output, force, [f for r in results for f in [*r.base.budget.files.values(), r.amendment.path]])
     except InputError as exc:
         fail(exc.problems)
     raise typer.Exit(max(r.exit_code(fail_on.value) for r in results))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 
@@ -29,7 +30,18 @@ class Problem:
             parts.append(f"år {self.year}")
         context = ", ".join(parts)
         text = self.message if not context else f"{context}: {self.message}"
-        return f"{where}: {text}" if where else text
+        return one_line(f"{where}: {text}" if where else text)
+
+
+_BREAKS = re.compile(r"[\r\n\x0b\x0c\x1c-\x1e\x85\u2028\u2029]+")
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1b\x1f\x7f-\x84\x86-\x9f]")
+
+
+def one_line(text: str) -> str:
+    """A problem is one line: a line break quoted from a cell becomes «⏎», and a control character (an ANSI
+    escape that would repaint the terminal) is shown as its code, never sent to the terminal."""
+    text = _BREAKS.sub("⏎", text)
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
 class InputError(Exception):

@@ -8,8 +8,9 @@ from decimal import Decimal, InvalidOperation
 # Thousands separators seen in real exports: space, no-break space, narrow no-break space, thin space.
 _SEPARATORS = dict.fromkeys(map(ord, " \u00a0\u202f\u2009\u2007"), None)
 _MINUSES = str.maketrans({"\u2212": "-", "\u2013": "-", "\u2012": "-"})
-_INTEGER = re.compile(r"[-+]?\d+")
-_DECIMAL = re.compile(r"[-+]?\d+([.,]\d+)?")
+_INTEGER = re.compile(r"[-+]?\d+", re.ASCII)
+_DECIMAL = re.compile(r"[-+]?\d+([.,]\d+)?", re.ASCII)
+MAX_DIGITS = 15  # 10^15 × 1000 kr is far beyond any budget; longer numbers are typing or export errors
 
 
 class AmountError(ValueError):
@@ -31,10 +32,12 @@ def parse_amount(text: object, *, dash_is_zero: bool = False) -> int | None:
     if isinstance(text, bool):
         raise AmountError(f"«{text}» er ikke et beløp")
     if isinstance(text, int):
-        return text
+        return _bounded(text, text)
     if isinstance(text, float):
+        if text != text or text in (float("inf"), float("-inf")):
+            raise AmountError(f"«{text}» er ikke et tall")
         if text.is_integer():
-            return int(text)
+            return _bounded(int(text), text)
         raise AmountError(f"«{text}» har desimaler; beløp skal være hele tusen kroner")
     raw = str(text)
     cleaned = _clean(raw)
@@ -43,6 +46,8 @@ def parse_amount(text: object, *, dash_is_zero: bool = False) -> int | None:
             return 0
         raise AmountError("«-» uten tall; skriv 0 (eller la cellen stå tom når tallet ikke er gitt)")
     if _INTEGER.fullmatch(cleaned):
+        if len(cleaned.lstrip("+-")) > MAX_DIGITS:
+            raise AmountError(f"«{raw.strip()}» har mer enn {MAX_DIGITS} sifre; beløp er i hele tusen kroner")
         return int(cleaned)
     if _DECIMAL.fullmatch(cleaned):
         raise AmountError(f"«{raw.strip()}» har desimaler; beløp skal være hele tusen kroner")
@@ -55,15 +60,25 @@ def parse_decimal(text: object) -> Decimal | None:
         return None
     if isinstance(text, bool):
         raise AmountError(f"«{text}» er ikke et tall")
+    if isinstance(text, float) and (text != text or text in (float("inf"), float("-inf"))):
+        raise AmountError(f"«{text}» er ikke et tall")
     if isinstance(text, (int, float)):
-        return Decimal(str(text))
+        return _bounded(Decimal(str(text)), text)
     cleaned = _clean(str(text)).rstrip("%")
     if not _DECIMAL.fullmatch(cleaned):
         raise AmountError(f"«{str(text).strip()}» er ikke et tall")
+    if len(cleaned) > 2 * MAX_DIGITS:
+        raise AmountError(f"«{str(text).strip()}» har for mange sifre")
     try:
         return Decimal(cleaned.replace(",", "."))
     except InvalidOperation as exc:  # pragma: no cover - regex guards this
         raise AmountError(f"«{text}» er ikke et tall") from exc
+
+
+def _bounded(value, shown: object):
+    if abs(value) >= 10 ** MAX_DIGITS:
+        raise AmountError(f"«{shown}» har mer enn {MAX_DIGITS} sifre; beløp er i hele tusen kroner")
+    return value
 
 
 def format_amount(value: int | Decimal | None) -> str:

@@ -13,7 +13,7 @@ from .budget import Budget
 from .catalogue import TABLES
 from .errors import InputError, Problem
 from .meta import BudgetMeta
-from .readers import RawTable, check_size, open_workbook, read_csv, read_sheet
+from .readers import RawTable, open_workbook, read_csv, read_limited, read_sheet, sheet_rows
 from .schemas import validate_tables
 
 META_FILE = "budsjett.toml"
@@ -55,10 +55,15 @@ def load_package(path: str | Path | None = None) -> Budget:
         raise InputError(Problem("stien kan ikke leses (lenkeløkke?)", file=str(root))) from None
     except OSError as exc:
         raise InputError(Problem(f"kan ikke leses: {exc.strerror or exc}", file=str(root))) from None
+    if root.is_symlink() and not root.exists():
+        raise InputError(Problem("er en lenke som peker i ring (lenkeløkke) eller til noe som ikke finnes", file=str(root)))
     if not root.exists():
         raise InputError(Problem("finnes ikke (oppgi en pakkemappe med budsjett.toml, en .xlsx-fil, "
                                  "eller navnet på en medfølgende pakke: " + ", ".join(bundled_names()) + ")",
                                  file=str(root)))
+    if root.suffix.lower() in (".xls", ".ods", ".numbers", ".xlsb"):
+        raise InputError(Problem(f"formatet {root.suffix} leses ikke; lagre som Excel-arbeidsbok (.xlsx) eller eksporter "
+                                 "CSV-filer til en pakkemappe", file=str(root)))
     raise InputError(Problem("er verken en pakkemappe (med budsjett.toml) eller en .xlsx-arbeidsbok", file=str(root)))
 
 
@@ -75,15 +80,16 @@ def parse_meta(data: dict[str, Any], display: str) -> BudgetMeta:
 
 def _read_toml(path: Path) -> dict[str, Any]:
     display = str(path)
-    check_size(path, display)
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        text = read_limited(path, display).decode("utf-8-sig")
     except UnicodeDecodeError:
         raise InputError(Problem("er ikke UTF-8", file=display)) from None
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise InputError(Problem(f"ugyldig TOML: {exc}", file=display)) from None
+    except RecursionError:
+        raise InputError(Problem("ugyldig TOML: for dypt nøstet", file=display)) from None
 
 
 def _finish(meta: BudgetMeta, raws: list[RawTable], source: Path, files: dict[str, Path], notes: list[str]) -> Budget:
@@ -103,24 +109,41 @@ def _finish(meta: BudgetMeta, raws: list[RawTable], source: Path, files: dict[st
 
 def _load_folder(root: Path) -> Budget:
     meta_path = root / META_FILE
-    if not meta_path.is_file():
+    if not (meta_path.exists() or meta_path.is_symlink()):
         raise InputError(Problem(f"mangler {META_FILE} i pakkemappen", file=str(root)))
     meta = parse_meta(_read_toml(meta_path), str(meta_path))
     files = {"budsjett": meta_path}
     raws = []
+    present = _names_in(root)
     for stem in TABLES:
-        path = root / f"{stem}.csv"
-        if path.exists():
+        path = present.get(f"{stem}.csv")
+        if path is not None:  # a link loop or a folder by that name is refused by the reader, not skipped
             raws.append(read_csv(path, stem, str(path)))
             files[stem] = path
     return _finish(meta, raws, root, files, [])
+
+
+def _names_in(root: Path) -> dict[str, Path]:
+    """The folder's files by lower-case name: «Drift.csv» from a Windows machine is drift.csv."""
+    found: dict[str, Path] = {}
+    for path in sorted(root.iterdir()):
+        name = path.name.lower()
+        if name in found:
+            raise InputError(Problem(f"både «{found[name].name}» og «{path.name}» finnes; behold én av dem", file=str(root)))
+        found[name] = path
+    return found
 
 
 def _load_workbook(path: Path) -> Budget:
     display = str(path)
     wb = open_workbook(path, display)
     notes: list[str] = []
-    names = {ws.title.strip().lower(): ws for ws in wb.worksheets}
+    names: dict[str, Any] = {}
+    for ws in wb.worksheets:
+        name = ws.title.strip().lower()
+        if name in names:
+            raise InputError(Problem(f"arkene «{names[name].title}» og «{ws.title}» har samme navn", file=display))
+        names[name] = ws
     if META_SHEET not in names:
         raise InputError(Problem(f"arbeidsboken mangler arket «{META_SHEET}» med metadata", file=display))
     meta = parse_meta(sheet_to_meta(names[META_SHEET], f"{display}[{META_SHEET}]"), f"{display}[{META_SHEET}]")
@@ -151,7 +174,7 @@ def _formula_book(path: Path):
 def sheet_to_meta(ws, display: str) -> dict[str, Any]:
     """The metadata sheet: two columns, a dotted key (years.plan, interest_rate.2024) and its value."""
     data: dict[str, Any] = {}
-    for row in ws.iter_rows(values_only=True):
+    for _, row in sheet_rows(ws, display):
         if not row or row[0] is None or str(row[0]).strip().lower() in ("nøkkel", "key", ""):
             continue
         key, value = str(row[0]).strip(), row[1] if len(row) > 1 else None
@@ -159,9 +182,9 @@ def sheet_to_meta(ws, display: str) -> dict[str, Any]:
             continue
         parts = key.split(".")
         if parts[0] == "years" and isinstance(value, str):
-            value = [int(float(v)) for v in value.replace(";", ",").split(",") if v.strip()]
+            value = [_year(v) for v in value.replace(";", ",").split(",") if v.strip()]
         elif parts[0] == "years" and isinstance(value, (int, float)):
-            value = [int(value)]
+            value = [_year(value)]
         node = data
         for part in parts[:-1]:
             node = node.setdefault(part, {})
@@ -169,3 +192,12 @@ def sheet_to_meta(ws, display: str) -> dict[str, Any]:
                 raise InputError(Problem(f"nøkkelen «{key}» kolliderer med en annen", file=display))
         node[parts[-1]] = value
     return data
+
+
+def _year(value: object) -> object:
+    """2024, 2024.0 or «2024» as a year; anything else is passed on for the metadata model to name."""
+    try:
+        number = float(str(value).strip())
+    except ValueError:
+        return str(value).strip()
+    return int(number) if number.is_integer() else value

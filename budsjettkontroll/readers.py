@@ -10,6 +10,7 @@ import csv
 import io
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,11 @@ from .errors import InputError, Problem
 
 MAX_FILE_BYTES = 20 * 1024 * 1024  # a schedule of a few hundred lines is kilobytes; 20 MB is far beyond any real one
 MAX_XLSX_UNPACKED = 100 * 1024 * 1024  # zip-bomb guard for workbooks
+MAX_ROWS = 10_000  # a schedule has tens of lines, § 5-5 andre ledd a few hundred projects
+MAX_COLUMNS = 200  # linje, del and the years; a sheet wider than this is not a schedule
+_TITLE_ROWS = 10  # how far down a header row («linje», …) is looked for below title rows
+_UTF8_SEQUENCE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}")  # «å» as UTF-8 is C3 A5
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x19\x1b-\x1f\x7f]")  # never in text a person or Excel wrote
 _YEAR_IN_HEADER = re.compile(r"(?<!\d)(19\d\d|20\d\d|21\d\d)(?!\d)")
 _YEAR_ONLY = re.compile(r"\s*(\d{4})(?:\.0+)?\s*")
 
@@ -58,96 +64,264 @@ def normalise_header(header: list[Any], notes: list[str], where: str) -> list[st
 
 
 def check_size(path: Path, display: str) -> None:
-    if not path.exists():
-        raise InputError(Problem("filen finnes ikke", file=display))
-    if path.is_dir():
-        raise InputError(Problem("er en mappe, ikke en fil", file=display))
-    size = path.stat().st_size
+    """A regular file below the size limit; a link loop, a device (/dev/zero) or a pipe is refused before reading."""
+    try:
+        if not path.exists():
+            what = "er en lenke som peker i ring (lenkeløkke) eller til noe som ikke finnes" if path.is_symlink() \
+                else "filen finnes ikke"
+            raise InputError(Problem(what, file=display))
+        if path.is_dir():
+            raise InputError(Problem("er en mappe, ikke en fil", file=display))
+        if not path.is_file():
+            raise InputError(Problem("er ikke en vanlig fil (enhet, rør eller socket)", file=display))
+        size = path.stat().st_size
+    except OSError as exc:  # e.g. ELOOP, a name too long, no permission
+        raise InputError(Problem(f"kan ikke leses: {exc.strerror or exc}", file=display)) from None
     if size > MAX_FILE_BYTES:
         raise InputError(Problem(f"filen er {size // 1024 // 1024} MB; grensen er {MAX_FILE_BYTES // 1024 // 1024} MB", file=display))
 
 
+def read_limited(path: Path, display: str) -> bytes:
+    """The file's bytes, never more than the limit (a file can grow, or lie about its size, while it is read)."""
+    check_size(path, display)
+    try:
+        with path.open("rb") as fh:
+            data = fh.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise InputError(Problem(f"kan ikke leses: {exc.strerror or exc}", file=display)) from None
+    if len(data) > MAX_FILE_BYTES:
+        raise InputError(Problem(f"filen er større enn grensen på {MAX_FILE_BYTES // 1024 // 1024} MB", file=display))
+    return data
+
+
 def decode(data: bytes, display: str) -> tuple[str, list[str]]:
-    """UTF-8 (with or without BOM); Windows-1252 from older Excel exports is read with a note."""
+    """UTF-8 (with or without BOM); Windows-1252 from older Excel exports and UTF-16 with BOM («Unicode-tekst»
+    from Excel) are read with a note; anything with control characters is binary and refused."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            text = data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise InputError(Problem("filen begynner som UTF-16, men er ikke gyldig UTF-16; lagre som CSV UTF-8",
+                                     file=display)) from None
+        return _no_control(text, display), [f"{display}: lest som UTF-16 («Unicode-tekst»); lagre helst som CSV UTF-8"]
+    if data.startswith(b"PK\x03\x04"):
+        raise InputError(Problem("er en Excel-arbeidsbok eller zip-fil med .csv-navn; oppgi .xlsx-filen som pakke, eller "
+                                 "eksporter CSV", file=display))
     if b"\x00" in data[:4096]:
         raise InputError(Problem("filen er binær, ikke tekst (CSV)", file=display))
     try:
-        return data.decode("utf-8-sig"), []
-    except UnicodeDecodeError:
-        pass
+        return _no_control(data.decode("utf-8-sig"), display), []
+    except UnicodeDecodeError as exc:
+        bad = exc.start
+    if mixed := _UTF8_SEQUENCE.search(data):
+        line, utf8_line = data.count(b"\n", 0, bad) + 1, data.count(b"\n", 0, mixed.start()) + 1
+        raise InputError(Problem(f"filen blander UTF-8 (f.eks. «{mixed.group().decode('utf-8')}» på linje {utf8_line}) og "
+                                 f"et annet tegnsett (byte 0x{data[bad]:02X}); lagre den på nytt som CSV UTF-8",
+                                 file=display, line=line))
     try:
         text = data.decode("cp1252")
     except UnicodeDecodeError as exc:
-        raise InputError(Problem(f"filen er verken UTF-8 eller Windows-1252 (byte {exc.start})", file=display)) from None
-    return text, [f"{display}: lest som Windows-1252 (ikke UTF-8); lagre som UTF-8 for å unngå feil i æøå"]
+        raise InputError(Problem(f"filen er verken UTF-8 eller Windows-1252 (byte {exc.start}); lagre som CSV UTF-8",
+                                 file=display)) from None
+    return _no_control(text, display), [f"{display}: lest som Windows-1252 (ikke UTF-8); lagre som UTF-8 for å unngå "
+                                        "feil i æøå"]
+
+
+def _no_control(text: str, display: str) -> str:
+    if m := _CONTROL.search(text):
+        line = text.count("\n", 0, m.start()) + 1
+        raise InputError(Problem(f"filen er binær, ikke tekst (CSV): kontrolltegn U+{ord(m.group()):04X}", file=display,
+                                 line=line))
+    return text
+
+
+def is_title_row(cells: list[Any]) -> bool:
+    """A title above the header («Bevilgningsoversikt drift», «Beløp i 1000 kr»): one filled cell at most."""
+    return sum(1 for c in cells if c is not None and str(c).strip() != "") <= 1
+
+
+def header_index(rows: list[list[Any]]) -> int:
+    """Which of the first non-empty rows is the header: the first whose cells include «linje» after title rows
+    only; else the first row (the schema then says what is wrong with it)."""
+    for i, cells in enumerate(rows[:_TITLE_ROWS]):
+        if any(str(c).strip().lstrip("\ufeff").lower() == "linje" for c in cells if c is not None):
+            return i if all(is_title_row(r) for r in rows[:i]) else 0
+    return 0
 
 
 def read_csv(path: Path, stem: str, display: str) -> RawTable:
-    check_size(path, display)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(Problem(f"kan ikke leses: {exc.strerror}", file=display)) from None
-    text, notes = decode(data, display)
-    first = text.split("\n", 1)[0]
-    delimiter = ";" if first.count(";") > first.count(",") else ","
+    text, notes = decode(read_limited(path, display), display)
+    sample = "\n".join([line for line in text.splitlines() if line.strip()][:_TITLE_ROWS + 1])
+    delimiter = max((",", ";", "\t"), key=sample.count) if any(d in sample for d in ";\t") else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    header: list[str] | None = None
-    rows: list[tuple[int, list[Any]]] = []
+    found: list[tuple[int, list[Any]]] = []
+    started = 1  # the line the current row starts on (a quoted cell may span lines)
     try:
         for cells in reader:
+            row_start, started = started, reader.line_num + 1
             if not any(c.strip() for c in cells):
                 continue
-            if header is None:
-                header = normalise_header(cells, notes, display)
-                continue
-            rows.append((reader.line_num, cells))
+            if len(found) > MAX_ROWS:
+                raise InputError(Problem(f"filen har mer enn {MAX_ROWS} rader; det er ingen budsjettoversikt",
+                                         file=display, line=reader.line_num))
+            if len(cells) > MAX_COLUMNS:
+                raise InputError(Problem(f"raden har {len(cells)} kolonner; grensen er {MAX_COLUMNS}", file=display,
+                                         line=reader.line_num))
+            found.append((row_start, cells))  # the line the row starts on, as an editor shows it
     except csv.Error as exc:
         raise InputError(Problem(f"ugyldig CSV: {exc}", file=display, line=reader.line_num)) from None
-    if header is None:
+    if not found:
         raise InputError(Problem("filen er tom (ingen overskriftsrad)", file=display))
-    return RawTable(stem, display, header, rows, notes)
+    if _unclosed_quote(text, delimiter):
+        raise InputError(Problem("et anførselstegn («\"») åpnes her og lukkes aldri; resten av filen ble lest som én "
+                                 "celle", file=display, line=row_start))
+    start = header_index([cells for _, cells in found])
+    for line, cells in found[:start]:
+        notes.append(f"{display}:{line}: «{' '.join(c.strip() for c in cells if c.strip())}» er lest som tittel "
+                     "over overskriftsraden og hoppet over")
+    header = normalise_header(found[start][1], notes, display)
+    return RawTable(stem, display, header, found[start + 1:], notes)
+
+
+def _unclosed_quote(text: str, delimiter: str) -> bool:
+    """True when a quoted cell runs to the end of the file (the csv module then reads the rest as one cell)."""
+    if '"' not in text:
+        return False
+    quoted = False
+    at_start = True
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if quoted:
+            if ch == '"':
+                if i + 1 < n and text[i + 1] == '"':
+                    i += 1
+                else:
+                    quoted = False
+        elif ch == '"' and at_start:
+            quoted = True
+        at_start = ch in (delimiter, "\n", "\r") if not quoted else False
+        i += 1
+    return quoted
 
 
 def open_workbook(path: Path, display: str):
-    """Open an .xlsx safely: size and zip-bomb limits first; openpyxl parses XML without entity expansion."""
+    """Open an .xlsx safely: size and zip-bomb limits first, no XML document type declarations (entity expansion,
+    external entities); openpyxl then parses with defusedxml, which refuses them too."""
     import openpyxl
 
     check_size(path, display)
     try:
         with zipfile.ZipFile(path) as zf:
-            unpacked = sum(i.file_size for i in zf.infolist())
-    except (zipfile.BadZipFile, OSError):
+            members = zf.infolist()
+            unpacked = sum(i.file_size for i in members)
+            if unpacked > MAX_XLSX_UNPACKED:
+                raise InputError(Problem(f"arbeidsboken pakker seg ut til {unpacked // 1024 // 1024} MB; grensen er "
+                                         f"{MAX_XLSX_UNPACKED // 1024 // 1024} MB", file=display))
+            for info in members:
+                if info.filename.endswith((".xml", ".rels")):
+                    with zf.open(info) as fh:
+                        head = fh.read(65536)
+                    if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
+                        raise InputError(Problem(f"arbeidsboken har en XML-dokumenttypedeklarasjon (DTD) i {info.filename}; "
+                                                 "det lager ikke Excel, og den leses ikke (entitetsutvidelse)", file=display))
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, NotImplementedError, RuntimeError,
+            ValueError, zlib.error):
         raise InputError(Problem("er ikke en gyldig Excel-arbeidsbok (.xlsx)", file=display)) from None
-    if unpacked > MAX_XLSX_UNPACKED:
-        raise InputError(Problem(f"arbeidsboken pakker seg ut til {unpacked // 1024 // 1024} MB; grensen er "
-                                 f"{MAX_XLSX_UNPACKED // 1024 // 1024} MB", file=display))
     try:
         return openpyxl.load_workbook(path, read_only=False, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a broken file
-        raise InputError(Problem(f"arbeidsboken kan ikke leses ({type(exc).__name__})", file=display)) from None
+        raise InputError(Problem(f"arbeidsboken kan ikke leses ({_cause(exc)})", file=display)) from None
+
+
+def _cause(exc: BaseException) -> str:
+    """The root cause's name: openpyxl wraps a refused XML entity in a ValueError."""
+    while exc.__cause__ is not None or exc.__context__ is not None:
+        exc = exc.__cause__ or exc.__context__
+    if type(exc).__name__ in ("EntitiesForbidden", "DTDForbidden", "ExternalReferenceForbidden"):
+        return "XML-en har entitetsdeklarasjoner, som ikke leses"
+    return type(exc).__name__
+
+
+def _filled(value: Any) -> bool:
+    return value is not None and str(value).strip() != ""
+
+
+def sheet_rows(ws, where: str) -> list[tuple[int, list[Any]]]:
+    """The non-empty rows of a sheet with their row numbers, built from the cells the file really holds: a sheet
+    whose used range claims a million rows (one cell in XFD1048576) costs no more than the cells it stores."""
+    cells = getattr(ws, "_cells", None)
+    if cells is None:  # not an ordinary worksheet; fall back on its own bounds
+        if ws.max_row > MAX_ROWS * 10 or ws.max_column > MAX_COLUMNS:
+            raise InputError(Problem(f"arket er {ws.max_row} rader × {ws.max_column} kolonner; grensen er "
+                                     f"{MAX_ROWS} rader og {MAX_COLUMNS} kolonner", file=where))
+        return [(r[0].row, [c.value for c in r]) for r in ws.iter_rows() if any(_filled(c.value) for c in r)]
+    by_row: dict[int, dict[int, Any]] = {}
+    for (row, column), cell in cells.items():
+        if _filled(cell.value):
+            by_row.setdefault(row, {})[column] = cell.value
+    if len(by_row) > MAX_ROWS:
+        raise InputError(Problem(f"arket har mer enn {MAX_ROWS} rader med innhold; det er ingen budsjettoversikt",
+                                 file=where))
+    width = max((max(cols) for cols in by_row.values()), default=0)
+    if width > MAX_COLUMNS:
+        raise InputError(Problem(f"arket har innhold i kolonne {width}; grensen er {MAX_COLUMNS} kolonner", file=where))
+    return [(row, [by_row[row].get(c) for c in range(1, width + 1)]) for row in sorted(by_row)]
+
+
+def _merged(ws, header_row: int, header: list[str], where: str, notes: list[str]) -> dict[tuple[int, int], Any]:
+    """Merged cells below the header: a label or del merged over several rows applies to each of them (with a
+    note); a merged amount is ambiguous (which year, which line?) and is refused, naming the cells."""
+    fill: dict[tuple[int, int], Any] = {}
+    ranges = getattr(getattr(ws, "merged_cells", None), "ranges", ())
+    for rng in sorted(ranges, key=lambda r: (r.min_row, r.min_col)):
+        if rng.max_row <= header_row or (rng.min_row == rng.max_row and rng.min_col == rng.max_col):
+            continue
+        value = ws.cell(row=rng.min_row, column=rng.min_col).value
+        if not _filled(value):
+            continue
+        names = {header[c - 1] if c - 1 < len(header) else "" for c in range(rng.min_col, rng.max_col + 1)}
+        if rng.min_col != rng.max_col or not names <= {"linje", "del"}:
+            raise InputError(Problem(f"cellene {rng.coord} er slått sammen; et beløp skal stå i én celle per linje og "
+                                     "år (opphev sammenslåingen)", file=where, line=rng.min_row))
+        notes.append(f"{where}: de sammenslåtte cellene {rng.coord} («{value}») er lest som gjeldende for hver rad")
+        for row in range(max(rng.min_row, header_row + 1), rng.max_row + 1):
+            fill[(row, rng.min_col)] = value
+    return fill
 
 
 def read_sheet(ws, stem: str, display: str, formula_ws=None) -> RawTable:
     where = f"{display}[{ws.title}]"
-    header: list[str] | None = None
-    rows: list[tuple[int, list[Any]]] = []
     notes: list[str] = []
-    for row in ws.iter_rows():
-        values = [c.value for c in row]
-        if not any(v is not None and str(v).strip() != "" for v in values):
-            continue
-        if header is None:
-            header = normalise_header(values, notes, where)
-            continue
-        if formula_ws is not None:
-            for cell, value in zip(row, values):
-                raw = formula_ws.cell(row=cell.row, column=cell.column).value
-                if value is None and isinstance(raw, str) and raw.startswith("="):
-                    raise InputError(Problem(
-                        f"celle {cell.coordinate} er en formel uten lagret verdi; åpne og lagre arbeidsboken i Excel, "
-                        "eller eksporter CSV", file=where, line=cell.row))
-        rows.append((row[0].row, values))
-    if header is None:
+    found = sheet_rows(ws, where)
+    if not found:
         raise InputError(Problem("arket er tomt (ingen overskriftsrad)", file=where))
+    start = header_index([cells for _, cells in found])
+    for line, cells in found[:start]:
+        title = " ".join(str(c).strip() for c in cells if _filled(c))
+        notes.append(f"{where}:{line}: «{title}» er lest som tittel over overskriftsraden og hoppet over")
+    header_row, header_cells = found[start]
+    header = normalise_header(header_cells, notes, where)
+    fill = _merged(ws, header_row, header, where, notes)
+    if formula_ws is not None:
+        _refuse_formulas_without_value(ws, formula_ws, where)
+    width = len(header_cells)
+    by_line = dict(found)
+    rows: list[tuple[int, list[Any]]] = []
+    for line in sorted(set(by_line) | {r for r, _ in fill}):
+        if line > header_row:
+            values = by_line.get(line) or [None] * width
+            rows.append((line, [fill.get((line, c + 1), v) for c, v in enumerate(values)]))
     return RawTable(stem, where, header, rows, notes)
+
+
+def _refuse_formulas_without_value(ws, formula_ws, where: str) -> None:
+    """A formula Excel never calculated (written by a program, not saved by Excel) has no value to read."""
+    for (row, column), raw in sorted(getattr(formula_ws, "_cells", {}).items()):
+        formula = (isinstance(raw.value, str) and raw.value.startswith("=") and raw.data_type == "f") \
+            or type(raw.value).__name__ in ("ArrayFormula", "DataTableFormula")
+        cached = getattr(ws, "_cells", {}).get((row, column))
+        if formula and (cached is None or cached.value is None):
+            raise InputError(Problem(
+                f"celle {raw.coordinate} er en formel uten lagret verdi; åpne og lagre arbeidsboken i Excel, "
+                "eller eksporter CSV", file=where, line=row))

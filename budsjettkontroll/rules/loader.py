@@ -21,6 +21,7 @@ from .model import PackSpec, RuleSpec
 
 SCHEMA_FILE = "rule-pack.schema.json"
 MAX_PACK_BYTES = 2 * 1024 * 1024
+MAX_YAML_NODES = 100_000  # lov.yaml has a few thousand; a billion-laughs file has 10^9
 _NAME = re.compile(r"(?<![\w$.])([a-zA-Z_][a-zA-Z0-9_]*)")
 _TYPES = {NUMBER: rule_engine.DataType.FLOAT, TEXT: rule_engine.DataType.STRING, BOOL: rule_engine.DataType.BOOLEAN}
 MESSAGE_ONLY = {"subject", "ar", "aar"}  # filled in by the engine for every message
@@ -82,23 +83,84 @@ def safe_yaml(path: Path, display: str | None = None) -> Any:
     display = display or str(path)
     if not path.is_file():
         raise InputError(Problem("filen finnes ikke", file=display))
-    if path.stat().st_size > MAX_PACK_BYTES:
+    try:
+        with path.open("rb") as fh:
+            data = fh.read(MAX_PACK_BYTES + 1)
+    except OSError as exc:
+        raise InputError(Problem(f"kan ikke leses: {exc.strerror or exc}", file=display)) from None
+    if len(data) > MAX_PACK_BYTES:
         raise InputError(Problem(f"filen er større enn {MAX_PACK_BYTES // 1024 // 1024} MB", file=display))
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise InputError(Problem("er ikke UTF-8", file=display)) from None
+    return safe_yaml_text(text, display)
+
+
+def safe_yaml_text(text: str, display: str) -> Any:
+    """Parse YAML text safely: the safe loader (a tag such as !!python/object is refused), and aliases bounded
+    (a «billion laughs» file of a few lines that expands to 10^9 nodes, or an alias to itself, is refused
+    before anything walks it)."""
+    if _FAST_LOADER is not None:  # libyaml: same safe constructor, ten times faster; its errors are re-read below
+        try:
+            return _safe_load_with(_FAST_LOADER, text, display)
+        except InputError:
+            pass  # a refused file is read again by the pure-Python loader, whose messages (line, column) are the ones shown
+    return _safe_load_with(yaml.SafeLoader, text, display)
+
+
+_FAST_LOADER = getattr(yaml, "CSafeLoader", None)
+
+
+def _safe_load_with(loader_class, text: str, display: str) -> Any:
+    loader = None
     try:
-        return yaml.safe_load(text)
+        loader = loader_class(text)  # the pure-Python reader refuses non-printable characters already here
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _bounded_expansion(node, display)
+        return loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
+        mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
         col = f", kolonne {mark.column + 1}" if mark else ""
-        raise InputError(Problem(f"ugyldig YAML{col}: {exc.problem}", file=display, line=line)) from None
+        raise InputError(Problem(f"ugyldig YAML{col}: {exc.problem or exc.context}", file=display, line=line)) from None
     except yaml.YAMLError as exc:
-        raise InputError(Problem(f"ugyldig YAML: {exc}", file=display)) from None
+        raise InputError(Problem(f"ugyldig YAML: {' '.join(str(exc).split())}", file=display)) from None
     except RecursionError:
         raise InputError(Problem("YAML-en er for dypt nøstet", file=display)) from None
+    finally:
+        if loader is not None:
+            loader.dispose()
+
+
+def _bounded_expansion(root: yaml.Node, display: str) -> None:
+    """Count the nodes the document has once every alias is expanded (memoised, so it costs only the nodes the
+    file really has); refuse a cycle or more than MAX_YAML_NODES."""
+    children = lambda n: [c for kv in n.value for c in kv] if isinstance(n, yaml.MappingNode) else \
+        (list(n.value) if isinstance(n, yaml.SequenceNode) else [])  # noqa: E731
+    size: dict[int, int | None] = {}
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        if done:
+            total = 1 + sum(size[id(c)] or 0 for c in children(node))
+            if total > MAX_YAML_NODES:
+                line = node.start_mark.line + 1 if node.start_mark else None
+                raise InputError(Problem(f"YAML-en blir til mer enn {MAX_YAML_NODES} verdier når aliasene (*navn) "
+                                         "foldes ut; det er ingen regel- eller endringsfil", file=display, line=line))
+            size[id(node)] = total
+            continue
+        if id(node) in size:
+            if size[id(node)] is None:
+                line = node.start_mark.line + 1 if node.start_mark else None
+                raise InputError(Problem("YAML-en refererer til seg selv (et alias inne i sitt eget anker)",
+                                         file=display, line=line))
+            continue
+        size[id(node)] = None
+        stack.append((node, True))
+        stack.extend((c, False) for c in children(node))
 
 
 def _rule_names(data: Any, index: int) -> str:

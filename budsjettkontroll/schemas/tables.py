@@ -74,7 +74,7 @@ def _frame(raw: RawTable) -> tuple[pd.DataFrame, list[Problem]]:
             problems.append(Problem(f"kolonnen «{name}» står to ganger", file=raw.file, line=1, table=raw.stem))
         seen.add(name)
     records = []
-    for line, cells in raw.rows:
+    for line, cells in _join_wrapped(raw, table):
         cells = list(cells) + [None] * (len(header) - len(cells))
         if len(cells) > len(header) and any(not is_blank(c) for c in cells[len(header):]):
             problems.append(Problem("raden har flere celler enn overskriften", file=raw.file, line=line, table=raw.stem))
@@ -98,6 +98,35 @@ def _frame(raw: RawTable) -> tuple[pd.DataFrame, list[Problem]]:
     columns = [*dict.fromkeys([LABEL, NORM, KEY, LINE, *[n for n in header if n]])]
     # object columns built directly: cells stay as read (None, never NaN), several times faster than from_records
     return pd.DataFrame({c: [r.get(c) for r in records] for c in columns}, columns=columns, dtype=object), problems
+
+
+def _join_wrapped(raw: RawTable, table: TableDef) -> list[tuple[int, list]]:
+    """A statutory label wrapped over two rows (a PDF or Excel export: «Netto avsetninger til eller bruk av» with
+    no amounts, then «disposisjonsfond» with them) is read as one line, with a note; only when the two halves
+    together are a label the catalogue knows and the first half alone is not."""
+    header = raw.header
+    at = header.index(LABEL)
+    amounts = [i for i, name in enumerate(header) if name and name not in (LABEL, GROUP, table.area_column)]
+    cell = lambda cells, i: cells[i] if i < len(cells) else None  # noqa: E731
+    rows = list(raw.rows)
+    out: list[tuple[int, list]] = []
+    i = 0
+    while i < len(rows):
+        line, cells = rows[i]
+        if i + 1 < len(rows) and not is_blank(cell(cells, at)) and all(is_blank(cell(cells, j)) for j in amounts) \
+                and table.match(str(cell(cells, at))) is None and not is_blank(cell(rows[i + 1][1], at)):
+            joined = f"{str(cell(cells, at)).strip()} {str(cell(rows[i + 1][1], at)).strip()}"
+            if table.match(joined) is not None:
+                nxt_line, nxt = rows[i + 1]
+                nxt = list(nxt)
+                nxt[at] = joined
+                raw.notes.append(f"{raw.file}:{line}-{nxt_line}: linjenavnet over to rader er lest som «{joined}»")
+                out.append((nxt_line, nxt))
+                i += 2
+                continue
+        out.append((line, cells))
+        i += 1
+    return out
 
 
 def _group(value: object) -> object:
@@ -146,7 +175,7 @@ def _explain(raw: RawTable, frame: pd.DataFrame, errors: SchemaErrors, years: tu
             except AmountError as exc:
                 message = str(exc)
             problems.append(Problem(message, label=label, year=year, **at))
-        elif check == "label_present":
+        elif check == "label_present" or (check == "not_nullable" and column == LABEL):
             problems.append(Problem("raden mangler tekst i kolonnen linje", **at))
         elif check == "del":
             problems.append(Problem(f"del må være 1, 2, 3 eller 4, ikke «{case['failure_case']}»", label=label, **at))
