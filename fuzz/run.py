@@ -112,6 +112,8 @@ def run_cli(args: list[str], work: Path) -> None:
 
 def save_found() -> list[Path]:
     """Write the minimal input of every kind of crash found to fuzz/crashes/."""
+    if not FOUND:
+        return []
     CRASHES.mkdir(exist_ok=True)
     (CRASHES / ".gitignore").write_text("*\n", encoding="utf-8")  # inputs to turn into corpus cases, not to commit
     paths = []
