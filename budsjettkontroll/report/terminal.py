@@ -73,6 +73,9 @@ def render_one(console: Console, result, options: dict[str, Any]) -> None:
         if status == "remark":
             _remarks(console, items)
             continue
+        if status == NOT_EVALUATED and not show_passed:
+            _not_evaluated(console, items)
+            continue
         out = Table(title=f"{heading} ({len(items)})", title_justify="left", show_lines=False, expand=False)
         for column in ("Status", "Alvor", "Regel", "År", "Hjemmel", "Melding"):
             out.add_column(column, overflow="fold")
@@ -111,4 +114,27 @@ def _remarks(console: Console, items: list) -> None:
         out.add_column(column, overflow="fold")
     for f in items:
         out.add_row(Text("MERKNAD", style="blue"), escape(f.rule), str(f.year or "hele"), escape(f.message))
+    console.print(out)
+
+
+def _not_evaluated(console: Console, items: list) -> None:
+    """IKKE VURDERT, one row per rule and reason, with the years and subjects it covers: what is missing matters."""
+    grouped: dict[tuple[str, str], list] = defaultdict(list)
+    for f in items:
+        reason = f.message
+        if f.subject and reason.startswith(f"{f.subject}: "):
+            reason = reason[len(f.subject) + 2:]
+        if f.year:
+            reason = reason.replace(str(f.year), "{år}")
+        grouped[(f.rule, reason)].append(f)
+    out = Table(title=f"Ikke vurdert ({len(items)} vurderinger; --verbose viser hver)", title_justify="left",
+                expand=True)
+    for column, ratio in (("Regel", 2), ("Alvor", 1), ("År", 2), ("Gjelder", 2), ("Hva mangler", 6)):
+        out.add_column(column, overflow="fold", ratio=ratio)
+    for (rule, reason), fs in grouped.items():
+        years = sorted({f.year for f in fs if f.year})
+        subjects = sorted({f.subject for f in fs if f.subject})
+        shown_subjects = ", ".join(subjects[:6]) + (f" og {len(subjects) - 6} til" if len(subjects) > 6 else "")
+        out.add_row(Text(rule, style="yellow"), SEVERITY_WORD[fs[0].severity], ", ".join(map(str, years)) or "hele",
+                    escape(shown_subjects), escape(reason.replace("{år}", "året")))
     console.print(out)
