@@ -138,7 +138,12 @@ def balance_missing(f: Facts, bal: Balance, year: int) -> list[str]:
 
 
 def rounding_unit(f: Facts, bal: Balance) -> int:
-    """The precision the stated balances are printed with (100 000 when given in mrd. kr with one decimal)."""
+    """The precision the stated balances are printed with (100 000 when given in mrd. kr with one decimal):
+    as budsjett.toml states it under [precision] for the table, else read off the digits of the stated values."""
+    stems = {line_fact_names()[name][0].stem for name in bal.stated if name in line_fact_names()}
+    declared = [f.budget.meta.precision[s] for s in stems if s in f.budget.meta.precision]
+    if declared:
+        return max(declared)
     values = [stated_balance(f, bal, y) for y in f.years]
     values = [int(v) for v in values if v is not None and v == int(v) and v != 0]
     if not values:

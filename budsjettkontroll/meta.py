@@ -85,6 +85,9 @@ class BudgetMeta(BaseModel):
     interest_rate: dict[int, Decimal] = Field(default_factory=dict, description="rentepremiss i prosent per år")
     minimumsavdrag: Minimumsavdrag = Field(default_factory=Minimumsavdrag)
     policy: str | None = None
+    precision: dict[str, int] = Field(default_factory=dict, description=(
+        "per table stem: the unit (1000 kr) its stated amounts are rounded to, e.g. gjeld = 100000 when the "
+        "document gives debt in mrd. kr with one decimal; checks against those amounts allow that rounding"))
     dash_is_zero: bool = False
 
     @field_validator("kommunenummer", mode="before")

@@ -542,3 +542,15 @@ def test_a_proposal_naming_another_base_is_noted(asker_copy, tmp_path):
     result = amend(load_package(other), "endringsforslag-udekket")
     assert any("oppgir grunnlaget «asker-hp-2024-2027»" in n for n in result.notes)
     assert not any("oppgir grunnlaget" in n for n in amend(load_package(), "endringsforslag-udekket").notes)
+
+
+def test_loan_roll_forward_is_judged_at_the_precision_the_document_states(asker):
+    """Asker states lånegjeld in mrd. kr with one decimal ([precision] in budsjett.toml): adding an exact loan must
+    not turn the base's own rounding into roll-forward warnings; a copy without the declaration guesses as before."""
+    result = amend(asker, "endringsforslag-flerbrukshall")
+    checks = [f for f in result.amended.findings if f.rule == "NT-lanegjeld-mot-gjeldsoversikt"]
+    assert checks and all(f.status != "fail" for f in checks), [f.message for f in checks if f.status == "fail"]
+    undeclared = asker.copy()
+    undeclared.meta.precision = {}
+    result = amend(undeclared, "endringsforslag-flerbrukshall")
+    assert any(f.status == "fail" for f in result.amended.findings if f.rule == "NT-lanegjeld-mot-gjeldsoversikt")
