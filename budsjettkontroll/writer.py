@@ -79,6 +79,12 @@ def table_rows(budget: Budget, stem: str) -> tuple[list[str], list[list[Any]]]:
     return header, rows
 
 
+def _default_mode() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 def atomic_write(path: Path, data: bytes, force: bool = False) -> None:
     if path.exists() and not force:
         raise InputError(Problem("finnes fra før; bruk --force for å overskrive", file=str(path)))
@@ -87,6 +93,7 @@ def atomic_write(path: Path, data: bytes, force: bool = False) -> None:
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
+        os.chmod(tmp, _default_mode())  # mkstemp makes 0600; a report or package is an ordinary file to share
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

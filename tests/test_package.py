@@ -214,3 +214,15 @@ def test_every_problem_is_reported_at_once(asker_copy):
 
 def test_bundled_name_is_accepted():
     assert run("check", "asker-hp-2024-2027", "--format", "text").exit_code == 0
+
+
+def test_written_files_get_ordinary_permissions(asker, tmp_path):
+    """Atomic writes go through a private temporary file; the result must still be readable like any file."""
+    import os
+    import stat
+
+    out = tmp_path / "rapport.json"
+    assert run("check", "--format", "json", "--output", str(out)).exit_code == 0
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o666 & ~umask
