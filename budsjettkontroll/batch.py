@@ -151,6 +151,11 @@ def check_one(path: str, settings: BatchSettings) -> Outcome:
         outcome.code = 2
         outcome.problems = [str(p) for p in exc.problems]
         return outcome
+    except Exception as exc:  # a bug met by one package must not cost the other 3 599 their report
+        outcome.code = 2
+        outcome.problems = [f"{path}: intern feil under kontrollen ({type(exc).__name__}: {exc}); "
+                            "kjør check på denne pakken alene og meld fra om feilen"]
+        return outcome
     meta = result.budget.meta
     outcome.kommune, outcome.title = meta.kommune, meta.title
     failed = [f for f in result.findings if f.status == FAIL]

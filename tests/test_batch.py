@@ -238,3 +238,24 @@ def test_a_pack_outside_the_package_is_still_checked_against_the_json_schema(tmp
     with pytest.raises(InputError) as refused:
         load_pack(copy)
     assert "feltet «severity»" in str(refused.value.problems[0])
+
+
+def test_an_unexpected_error_in_one_package_is_reported_and_the_others_still_run(repo, monkeypatch):
+    """A bug met by one package (here: injected into the check of «asker-feil») costs only that package."""
+    import budsjettkontroll.check as check
+
+    real = check.run_check
+
+    def failing(budget, *args, **kwargs):
+        if budget.source is not None and budget.source.name == "asker-feil":
+            raise ZeroDivisionError("division by zero")
+        return real(budget, *args, **kwargs)
+
+    monkeypatch.setattr(check, "run_check", failing)
+    out, err = io.StringIO(), io.StringIO()
+    code = batch.run([repo / "2024"], batch.BatchSettings(fmt="text"), out, err=err)
+    assert code == 2
+    lines = err.getvalue().splitlines()
+    assert len(lines) == 1 and "asker-feil" in lines[0] and "intern feil" in lines[0] and "ZeroDivisionError" in lines[0]
+    assert "Traceback" not in err.getvalue()
+    assert "== Asker kommune" in out.getvalue() and "1 uten brudd" in out.getvalue()
