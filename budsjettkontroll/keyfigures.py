@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from .derive import FIGURES, Facts, figure, line_fact_names
@@ -364,7 +364,7 @@ def shown(kf: KeyFigure, value: Any) -> str:
     if kf.unit == KR1000:
         return format_amount(int(Decimal(value).to_integral_value()))
     quantum = Decimal(1).scaleb(-kf.decimals)
-    text = f"{Decimal(value).quantize(quantum):f}".replace(".", ",")
+    text = f"{Decimal(value).quantize(quantum, rounding=ROUND_HALF_UP):f}".replace(".", ",")
     return f"{text} %" if kf.unit == PCT else text
 
 
@@ -405,7 +405,7 @@ class KeyFigureValue:
         kf = self.figure
         return {
             "id": kf.id, "name": kf.name, "year": self.year, "value": to_json(rounded(kf, self.value)),
-            "unit": kf.unit, "level": self.level, "band": self.band, "rule": self.rule.id if self.rule else None,
+            "shown": with_unit(kf, self.value), "unit": kf.unit, "level": self.level, "band": self.band, "rule": self.rule.id if self.rule else None,
             "references": self.references, "formula": kf.formula, "stated": to_json(self.stated),
             "source": self.source, "missing": self.missing,
         }

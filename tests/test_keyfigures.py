@@ -398,3 +398,18 @@ def test_the_readme_example_pack_is_valid_and_judges_the_asker_budget(asker, tmp
     result = run_check(asker, policy=str(path))
     assert set(levels(result, "gjeldsgrad_inkl_startlan").values()) == {"unacceptable"}  # 122-133 % > 120 %
     assert value(result, "gjeldsgrad_inkl_startlan", 2024).band == "ikke godkjent"
+
+
+def test_reports_round_once_and_show_the_documents_percentages():
+    """NDR 2026 is 2,4526 %: rounded once, half up, it is the document's 2,5 % (not 2,4 via the JSON's 2,45)."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from budsjettkontroll.cli import app
+
+    out = CliRunner().invoke(app, ["check", "--format", "json"]).output
+    shown = {k["year"]: k["shown"] for k in json.loads(out)["key_figures"] if k["id"] == "netto_driftsresultat_pst"}
+    assert shown == {2024: "0,8 %", 2025: "1,7 %", 2026: "2,5 %", 2027: "2,5 %"}
+    html = CliRunner().invoke(app, ["check", "--format", "html"]).output
+    assert html.count("2,5 %") >= 2 and "2,4 %" not in html

@@ -135,6 +135,8 @@ def policy_verdicts(result) -> tuple[str | None, list[str]]:
 def figure_value(item: dict[str, Any] | None) -> str:
     if not item or item.get("value") is None:
         return "–"
+    if item.get("shown"):
+        return str(item["shown"])  # rounded once, from the unrounded value (JSON's value is already rounded)
     value, unit = item["value"], str(item.get("unit") or "")
     if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
         number = Decimal(str(value))
