@@ -26,6 +26,7 @@ h1 { font-size: 16pt; margin: 0 0 2mm; } h2 { font-size: 13pt; margin: 7mm 0 2mm
 h3 { font-size: 11pt; margin: 4mm 0 1mm; }
 table { border-collapse: collapse; width: 100%; margin: 2mm 0 4mm; }
 th, td { border: 1px solid #bbb; padding: 1mm 1.5mm; vertical-align: top; text-align: left; overflow-wrap: anywhere; }
+td.nw { white-space: nowrap; overflow-wrap: normal; } td code { overflow-wrap: normal; }
 th { background: #eee; } td.num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
 tr { page-break-inside: avoid; break-inside: avoid; }
 thead { display: table-header-group; }
@@ -169,14 +170,16 @@ def _findings_table(items: list, justification: bool = False, compact: bool = Fa
     for f in items:
         status = {FAIL: "BRUDD" if not is_remark(f) else "MERKNAD", NOT_EVALUATED: "IKKE VURDERT",
                   WAIVED: "UNNTATT", PASS: "OK"}[f.status]
-        cells = [] if compact else [f"<span class='status s-{e(f.status)}'>{status}</span>", e(SEVERITY_WORD[f.severity])]
-        cells += [f"<code>{e(f.rule)}</code>", e(f.year or "hele"), e(f.message)]
+        nowrap = "<td class='nw'>{}</td>".format
+        cells = [] if compact else [nowrap(f"<span class='status s-{e(f.status)}'>{status}</span>"),
+                                    nowrap(e(SEVERITY_WORD[f.severity]))]
+        cells += [f"<td><code>{e(f.rule)}</code></td>", nowrap(e(f.year or "hele")), f"<td>{e(f.message)}</td>"]
         if not compact:
-            cells.append(ref_links(f))
-        cells.append(f"<code>{e(location_text(f))}</code>")
+            cells.append(f"<td>{ref_links(f)}</td>")
+        cells.append(f"<td><code>{e(location_text(f))}</code></td>")
         if justification:
-            cells.append(e(f.justification))
-        rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+            cells.append(f"<td>{e(f.justification)}</td>")
+        rows.append("<tr>" + "".join(cells) + "</tr>")
     return ("<table><thead><tr>" + "".join(f"<th>{h}</th>" for h in head) + "</tr></thead><tbody>"
             + "".join(rows) + "</tbody></table>")
 
