@@ -457,11 +457,11 @@ class KeyFiguresSection:
         table = Table(title=f"Handlingsregler og nøkkeltall ({self.policy.spec.title})", title_justify="left",
                       caption="Prosent av brutto driftsinntekter (§ 5-6 «Sum driftsinntekter»); saldoer per 31.12.",
                       caption_justify="left")
-        table.add_column("Nøkkeltall", overflow="fold", min_width=33)
+        table.add_column("Nøkkeltall", overflow="fold", ratio=2)
         for year in self.plan_years:
             table.add_column(str(year), justify="right")
         if period:
-            table.add_column("Hele perioden", justify="right")
+            table.add_column("Perioden", justify="right", overflow="fold")
         columns = [*self.plan_years, *([None] if period else [])]
         by_figure: dict[str, dict[int | None, KeyFigureValue]] = defaultdict(dict)
         for v in self.values:
