@@ -277,15 +277,7 @@ def template(
     typer.echo(f"skrev mal til {written}")
 
 
-class AmendFormat(str, Enum):
-    rich = "rich"
-    text = "text"
-    json = "json"
-    markdown = "markdown"
-    html = "html"
-    junit = "junit"
-    sarif = "sarif"
-    github = "github"
+AmendFormat = Format  # amend offers the same formats as check
 
 
 @app.command(help="Legg ett eller flere endringsforslag (YAML eller TOML) på et budsjett: er forslaget saldert hvert "

@@ -563,7 +563,20 @@ def load_plugins() -> None:
                 raise
 
 
-load_plugins()
+
+
+def location_of(facts: "Facts", names: list[str]) -> tuple[str | None, int | None]:
+    """The file and line of the first schedule line among `names` that the package has; else budsjett.toml."""
+    where = line_fact_names()
+    for name in names:
+        if name in where:
+            table_def, line_def = where[name]
+            table = facts.table(table_def.stem)
+            row = table.row(line_def.key) if table else None
+            if row is not None:
+                return str(facts.budget.files.get(table_def.stem, table.file)), row.line
+    meta = facts.budget.files.get("budsjett")
+    return (str(meta) if meta else None), None
 
 
 def describe(name: str) -> str:
@@ -576,3 +589,6 @@ def describe(name: str) -> str:
     if fig and fig.label:
         return f"{fig.label}"
     return FIELD_LABELS.get(name, name)
+
+
+load_plugins()  # last: the plugin modules import names defined above

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from .derive import FIGURES, Facts, figure, line_fact_names
+from .derive import FIGURES, Facts, figure, line_fact_names, location_of
 from .findings import FAIL, NOT_EVALUATED, PASS, Finding, to_json
 from .numbers import format_amount
 from .policy import BAND_WORD, LEVEL, Policy, PolicyRule, classify, load_policy, number_with_unit, policy_for
@@ -594,17 +594,8 @@ def _value(f: Facts, policy: Policy, kf: KeyFigure, rule: PolicyRule | None, yea
 
 
 def _location(f: Facts, kf: KeyFigure) -> tuple[str | None, int | None]:
-    names = line_fact_names()
     candidates = list(kf.inputs) + ([kf.balance.stated[0]] if kf.balance else []) + ["drift_netto_driftsresultat"]
-    for name in candidates:
-        if name in names:
-            tdef, ldef = names[name]
-            table = f.table(tdef.stem)
-            row = table.row(ldef.key) if table else None
-            if row is not None:
-                return str(f.budget.files.get(tdef.stem, table.file)), row.line
-    path = f.budget.files.get("budsjett")
-    return (str(path) if path else None), None
+    return location_of(f, candidates)
 
 
 def _policy_findings(f: Facts, policy: Policy, values: list[KeyFigureValue]) -> list[Finding]:

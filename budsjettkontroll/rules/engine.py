@@ -9,7 +9,7 @@ from typing import Any
 
 import rule_engine
 
-from ..derive import FIGURES, Facts, describe, line_fact_names
+from ..derive import FIGURES, Facts, describe, line_fact_names, location_of
 from ..findings import FAIL, NOT_EVALUATED, PASS, Finding
 from ..numbers import format_amount
 from .loader import CompiledRule, Pack, RememberedSide
@@ -64,15 +64,7 @@ def _location(facts: Facts, names: list[str]) -> tuple[str | None, int | None]:
     where = line_fact_names()
     # the schedule lines the rule reads, directly or through the figures it uses
     names = list(names) + [d for n in names if n in FIGURES for d in sorted(_inputs_of(n)) if d in where]
-    for name in names:
-        if name in where:
-            table_def, line_def = where[name]
-            table = facts.table(table_def.stem)
-            row = table.row(line_def.key) if table else None
-            if row is not None:
-                return str(facts.budget.files.get(table_def.stem, table.file)), row.line
-    meta = facts.budget.files.get("budsjett")
-    return (str(meta) if meta else None), None
+    return location_of(facts, names)
 
 
 def _inputs_of(name: str) -> set[str]:
