@@ -114,6 +114,7 @@ class Outcome:
     problems: list[str] = field(default_factory=list)  # input problems, one line each
     summary: dict[str, Any] = field(default_factory=dict)
     text: str = ""  # this package's part of the report
+    findings_json: str = ""  # --format json: its findings, for the document's top-level list
     used_waivers: list[int] = field(default_factory=list)  # indices into the waiver file's entries
 
 
@@ -164,7 +165,8 @@ def check_one(path: str, settings: BatchSettings) -> Outcome:
     outcome.handlingsregler = handlingsregler_met(result)
     outcome.code = exit_code(result.findings, settings.fail_on)
     outcome.summary = result.summary
-    outcome.text = _render(result, settings, path)
+    rendered = _render(result, settings, path)
+    outcome.text, outcome.findings_json = rendered if isinstance(rendered, tuple) else (rendered, "")
     return outcome
 
 
@@ -220,16 +222,31 @@ def waiver_warnings(settings: BatchSettings, rows: list["Outcome"]) -> list[str]
     return out
 
 
-def _render(result, settings: BatchSettings, path: str) -> str:
-    if settings.fmt == "json":
-        from .report.jsonout import result_dict
+_FINDINGS = "\u0000findings\u0000"  # stands in for the findings array while the rest of a result is serialised
 
-        return json.dumps(result_dict(result), ensure_ascii=False, indent=2, default=str)
+
+def _render(result, settings: BatchSettings, path: str) -> str | tuple[str, str]:
+    if settings.fmt == "json":
+        return _json_parts(result, settings.fail_on)
     if settings.verbose:
         from .report import terminal
 
         return terminal.render([result], {"fail_on": settings.fail_on, "verbose": True, "color": False})
     return _failures_text(result, settings, path)
+
+
+def _json_parts(result, fail_on: str) -> tuple[str, str]:
+    """The result as in the one-budget JSON report, and its findings alone (each serialised once; the batch
+    document lists them in its result and again, like the multi-budget report, in its top-level «findings»)."""
+    from .report.jsonout import result_dict
+
+    data = result_dict(result, fail_on)
+    items = ",\n".join(textwrap.indent(json.dumps(f, ensure_ascii=False, indent=2, default=str), "    ")
+                        for f in data["findings"])
+    data["findings"] = _FINDINGS
+    text = json.dumps(data, ensure_ascii=False, indent=2, default=str)
+    array = f"[\n{items}\n  ]" if items else "[]"
+    return text.replace(json.dumps(_FINDINGS), array, 1), items
 
 
 def _failures_text(result, settings: BatchSettings, path: str) -> str:
@@ -331,7 +348,7 @@ def run(paths: list[Path], settings: BatchSettings, out: IO[str] | None = None, 
         return _run_collected(packages, settings, out, err)
     show_progress = (err.isatty() if progress is None else progress) and len(packages) > 1
     rows: list[Outcome] = []
-    writer = _JsonWriter(out) if settings.fmt == "json" else None
+    writer = _JsonWriter(out, settings.fail_on) if settings.fmt == "json" else None
     bar = _progress(Console(file=err, force_terminal=True if progress else None), len(packages)) \
         if show_progress else None
     shown = time.monotonic()
@@ -345,7 +362,7 @@ def run(paths: list[Path], settings: BatchSettings, out: IO[str] | None = None, 
                 writer.result(outcome)
             elif outcome.text:
                 out.write(outcome.text)
-            outcome.text = ""  # written: keep only the summary row
+            outcome.text = outcome.findings_json = ""  # written: keep only the summary row
             rows.append(outcome)
             if bar is not None:
                 bar[0].advance(bar[1])
@@ -398,15 +415,39 @@ def render_summary(console, rows: list[Outcome], fail_on: str, code: int, notes:
                   f"{sum(r.errors for r in rows)} feil · {sum(r.warnings for r in rows)} advarsler · exit-kode {code}")
 
 
-class _JsonWriter:
-    """The multi-budget JSON document, written one result at a time."""
+class _Tally:
+    """All findings as counts per status (and severity of the failures): what the verdict reads, not held."""
 
-    def __init__(self, out: IO[str]):
+    def __init__(self, rows: list[Outcome]):
+        from .findings import FAIL, NOT_EVALUATED, PASS, SEVERITIES, WAIVED
+
+        self.counts: dict[tuple[str, str], int] = {}
+        for r in rows:
+            status, failed = r.summary.get("status", {}), r.summary.get("failed_by_severity", {})
+            for key, n in [*(((PASS, "info"), status.get(PASS, 0)), ((NOT_EVALUATED, "info"), status.get(NOT_EVALUATED, 0)),
+                             ((WAIVED, "info"), status.get(WAIVED, 0))), *(((FAIL, v), failed.get(v, 0)) for v in SEVERITIES)]:
+                self.counts[key] = self.counts.get(key, 0) + n
+
+    def __iter__(self):
+        import itertools
+        from types import SimpleNamespace
+
+        return itertools.chain.from_iterable(itertools.repeat(SimpleNamespace(status=s, severity=v), n)
+                                             for (s, v), n in self.counts.items())
+
+
+class _JsonWriter:
+    """The multi-budget JSON document (report.schema.json), written one result at a time; the top-level
+    findings wait in a temporary file, not in memory."""
+
+    def __init__(self, out: IO[str], fail_on: str = "error"):
         from . import __version__
         from .report.jsonout import SCHEMA_VERSION
 
-        self.out = out
+        self.out, self.fail_on = out, fail_on
         self.first = True
+        self.spool = tempfile.TemporaryFile("w+", encoding="utf-8")
+        self.spooled = False
         head = {"schema_version": SCHEMA_VERSION, "tool": {"name": "budsjettkontroll", "version": __version__}}
         out.write(json.dumps(head, ensure_ascii=False, indent=2)[:-2] + ',\n  "results": [')
 
@@ -415,23 +456,40 @@ class _JsonWriter:
             return
         self.out.write(("\n" if self.first else ",\n") + textwrap.indent(outcome.text, "    "))
         self.first = False
+        if outcome.findings_json:
+            self.spool.write((",\n" if self.spooled else "") + outcome.findings_json)
+            self.spooled = True
 
     def finish(self, rows: list[Outcome], code: int, notes: list[str] | None = None) -> None:
-        from .findings import PASS, FAIL, NOT_EVALUATED, SEVERITIES, WAIVED
+        from .findings import FAIL, NOT_EVALUATED, PASS, SEVERITIES, WAIVED
+        from .report.jsonout import verdict_dict
 
         status = {s: sum(r.summary.get("status", {}).get(s, 0) for r in rows) for s in (PASS, FAIL, NOT_EVALUATED, WAIVED)}
         failed = {s: sum(r.summary.get("failed_by_severity", {}).get(s, 0) for r in rows) for s in SEVERITIES}
-        tail = {
+        readable = [r for r in rows if r.code != 2]
+        middle = {
             "summary": {"total": sum(r.summary.get("total", 0) for r in rows), "status": status,
                         "failed_by_severity": failed},
+            "verdict": verdict_dict(_Tally(readable), self.fail_on),
+        }
+        tail = {
             "packages": [{"path": r.path, "kommune": r.kommune, "title": r.title, "errors": r.errors,
                           "warnings": r.warnings, "handlingsregler": r.handlingsregler, "exit_code": r.code,
                           "input_problems": r.problems} for r in rows],
             "waiver_warnings": notes or [],
             "exit_code": code,
         }
-        body = json.dumps(tail, ensure_ascii=False, indent=2)[1:]
-        self.out.write(("\n  ]," if not self.first else "],") + body + "\n")
+        self.out.write(("\n  ]," if not self.first else "],") + json.dumps(middle, ensure_ascii=False, indent=2)[1:-2])
+        self.out.write(',\n  "findings": [')
+        if self.spooled:
+            self.out.write("\n")
+            self.spool.seek(0)
+            while chunk := self.spool.read(1 << 20):
+                self.out.write(chunk)
+            self.out.write("\n  ")
+        self.spool.close()
+        self.out.write("],")
+        self.out.write(json.dumps(tail, ensure_ascii=False, indent=2)[1:] + "\n")
 
 
 def _run_collected(packages: list[Path], settings: BatchSettings, out: IO[str], err: IO[str]) -> int:

@@ -259,3 +259,19 @@ def test_an_unexpected_error_in_one_package_is_reported_and_the_others_still_run
     assert len(lines) == 1 and "asker-feil" in lines[0] and "intern feil" in lines[0] and "ZeroDivisionError" in lines[0]
     assert "Traceback" not in err.getvalue()
     assert "== Asker kommune" in out.getvalue() and "1 uten brudd" in out.getvalue()
+
+
+def test_batch_json_matches_the_multi_budget_report_and_its_schema(repo):
+    """The streamed document has what `check A B --format json` has (results, summary, verdict, findings), and passes
+    report.schema.json; it adds the summary rows (packages), waiver warnings and the exit code."""
+    import jsonschema
+
+    shutil.rmtree(repo / "arkiv")
+    streamed = json.loads(run_cli(str(repo), "--format", "json", "--fail-on", "warning").stdout)
+    packages = [str(repo / "2024" / "asker"), str(repo / "2024" / "asker-feil")]
+    collected = json.loads(run_cli(*packages, "--format", "json", "--fail-on", "warning").stdout)
+    for key in ("schema_version", "tool", "results", "summary", "verdict", "findings"):
+        assert streamed[key] == collected[key], key
+    schema = json.loads((ROOT / "budsjettkontroll" / "report" / "report.schema.json").read_text(encoding="utf-8"))
+    assert list(jsonschema.Draft202012Validator(schema).iter_errors(streamed)) == []
+    assert streamed["verdict"]["fail_on"] == "warning" and streamed["exit_code"] == 1
