@@ -275,3 +275,16 @@ def test_batch_json_matches_the_multi_budget_report_and_its_schema(repo):
     schema = json.loads((ROOT / "budsjettkontroll" / "report" / "report.schema.json").read_text(encoding="utf-8"))
     assert list(jsonschema.Draft202012Validator(schema).iter_errors(streamed)) == []
     assert streamed["verdict"]["fail_on"] == "warning" and streamed["exit_code"] == 1
+
+
+def test_batch_json_with_one_readable_package_passes_the_schema(repo):
+    """One good package beside a broken one is still a batch: its JSON document follows report.schema.json."""
+    import jsonschema
+
+    shutil.rmtree(repo / "2024" / "asker-feil")
+    result = run_cli(str(repo), "--format", "json")
+    assert result.exit_code == 2
+    document = json.loads(result.stdout)
+    assert len(document["results"]) == 1
+    schema = json.loads((ROOT / "budsjettkontroll" / "report" / "report.schema.json").read_text(encoding="utf-8"))
+    assert list(jsonschema.Draft202012Validator(schema).iter_errors(document)) == []
