@@ -5,8 +5,6 @@ one column per party."""
 
 from __future__ import annotations
 
-import io
-import os
 from decimal import Decimal
 from typing import Any
 
@@ -39,10 +37,9 @@ HEADLINES = [
 
 
 def render(results: list, options: dict[str, Any]) -> str:
-    color = options.get("color", False) and not os.environ.get("NO_COLOR")
-    buffer = io.StringIO()
-    console = Console(file=buffer, force_terminal=color, no_color=not color, width=options.get("width", 130),
-                      highlight=False, soft_wrap=False)
+    from .terminal import make_console
+
+    console, buffer = make_console(options, width=130)
     for result in results:
         render_one(console, result, options)
     if len(results) > 1:

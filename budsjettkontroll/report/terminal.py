@@ -18,11 +18,17 @@ from .present import HEADLINES, STATUS_WORD, SEVERITY_WORD, is_remark, reference
 STYLE = {FAIL: "bold red", NOT_EVALUATED: "yellow", PASS: "green", "waived": "cyan"}
 
 
-def render(results: list, options: dict[str, Any]) -> str:
+def make_console(options: dict[str, Any], width: int = 120) -> tuple[Console, io.StringIO]:
+    """A console writing to a buffer: colour only on a terminal and never with NO_COLOR."""
     color = options.get("color", False) and not os.environ.get("NO_COLOR")
     buffer = io.StringIO()
-    console = Console(file=buffer, force_terminal=color, no_color=not color, width=options.get("width", 120),
+    console = Console(file=buffer, force_terminal=color, no_color=not color, width=options.get("width", width),
                       highlight=False, soft_wrap=False)
+    return console, buffer
+
+
+def render(results: list, options: dict[str, Any]) -> str:
+    console, buffer = make_console(options)
     for result in results:
         render_one(console, result, options)
     return buffer.getvalue()
@@ -90,6 +96,7 @@ def render_one(console: Console, result, options: dict[str, Any]) -> None:
                   f"{failed['error'] + failed['warning']} brudd ({failed['error']} feil, {failed['warning']} advarsler) · "
                   f"{failed['info']} merknader · "
                   f"{s['not_evaluated']} ikke vurdert · {s.get('waived', 0)} unntatt")
+    console.print(Text(f"Konklusjon: {word}", style="bold red" if word.startswith("BRUDD") else "bold green"))
 
 
 def _passed_summary(console: Console, items: list) -> None:
