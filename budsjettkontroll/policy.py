@@ -22,18 +22,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .errors import InputError, Problem
 from .numbers import format_amount
+from .rules.model import Reference
 
 SCHEMA_FILE = "policy-pack.schema.json"
 DEFAULT_POLICY = "nasjonal"  # used when budsjett.toml names no pack
 BAND_NAMES = ("ikke_godkjent", "laveste_akseptable", "onsket")
 LEVEL = {"ikke_godkjent": "unacceptable", "laveste_akseptable": "acceptable", "onsket": "target"}
 BAND_WORD = {"ikke_godkjent": "ikke godkjent", "laveste_akseptable": "laveste akseptable", "onsket": "ønsket"}
-
-
-class Reference(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    text: str = Field(min_length=1, description="Kilden, f.eks. «Asker kommunestyre sak 10/20».")
-    url: str | None = Field(None, description="Lenke til kilden.")
 
 
 class Band(BaseModel):

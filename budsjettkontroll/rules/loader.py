@@ -17,6 +17,7 @@ from pydantic import ValidationError
 
 from ..derive import BOOL, COLLECTIONS, NUMBER, TEXT, known_names
 from ..errors import InputError, Problem
+from ..readers import read_limited
 from .model import PackSpec, RuleSpec
 
 SCHEMA_FILE = "rule-pack.schema.json"
@@ -83,13 +84,7 @@ def safe_yaml(path: Path, display: str | None = None) -> Any:
     display = display or str(path)
     if not path.is_file():
         raise InputError(Problem("filen finnes ikke", file=display))
-    try:
-        with path.open("rb") as fh:
-            data = fh.read(MAX_PACK_BYTES + 1)
-    except OSError as exc:
-        raise InputError(Problem(f"kan ikke leses: {exc.strerror or exc}", file=display)) from None
-    if len(data) > MAX_PACK_BYTES:
-        raise InputError(Problem(f"filen er større enn {MAX_PACK_BYTES // 1024 // 1024} MB", file=display))
+    data = read_limited(path, display, MAX_PACK_BYTES)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
