@@ -30,6 +30,7 @@ class Figure:
     kind: str = NUMBER
     per_year: bool = True
     label: str = ""  # Norwegian name for reports and 'mangler …' messages
+    inputs: tuple[str, ...] = ()  # the facts (lines, figures) it reads: the edges of the dependency graph
 
 
 @dataclass
@@ -50,11 +51,12 @@ COLLECTIONS: dict[str, tuple[Callable[["Facts"], list[Item]], dict[str, str], st
 FIELD_LABELS: dict[str, str] = {}
 
 
-def figure(name: str, unit: str = "1000 kr", kind: str = NUMBER, per_year: bool = True, label: str = ""):
-    """Register a derived figure; its docstring is its definition."""
+def figure(name: str, unit: str = "1000 kr", kind: str = NUMBER, per_year: bool = True, label: str = "",
+           inputs: tuple[str, ...] = ()):
+    """Register a derived figure; its docstring is its definition, `inputs` the facts it reads."""
 
     def register(fn: Callable[["Facts", int | None], Any]):
-        FIGURES[name] = Figure(name, fn, (fn.__doc__ or "").strip(), unit, kind, per_year, label)
+        FIGURES[name] = Figure(name, fn, (fn.__doc__ or "").strip(), unit, kind, per_year, label, tuple(inputs))
         return fn
 
     return register
