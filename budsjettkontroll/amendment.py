@@ -222,6 +222,13 @@ def load_amendment(path: str | Path) -> Amendment:
             raise InputError(Problem(f"ugyldig TOML: {exc}", file=display)) from None
     else:
         raw, raw_lines = _read_yaml(text, display)
+    return amendment_from_data(raw, display, given, raw_lines)
+
+
+def amendment_from_data(raw: Any, display: str, path: Path, raw_lines: dict[tuple, int] | None = None) -> Amendment:
+    """Validate a proposal already read into plain data (a file's YAML/TOML, or the web page's form) exactly as a
+    file is validated: the same keys, the same amount parsing, the same messages."""
+    raw_lines = raw_lines or {}
     if not isinstance(raw, dict):
         raise InputError(Problem("endringsforslaget skal være en tabell med tittel, parti og endringer", file=display))
     lines: dict[tuple, int] = {}
@@ -234,7 +241,7 @@ def load_amendment(path: str | Path) -> Amendment:
     if problems:
         raise InputError(sorted(problems, key=lambda p: p.line or 0))
     changes = [_parse_amounts(i, c, lines, display, problems) for i, c in enumerate(spec.endringer)]
-    return Amendment(spec, given, changes, lines, problems)
+    return Amendment(spec, path, changes, lines, problems)
 
 
 def _read_yaml(text: str, display: str) -> tuple[Any, dict[tuple, int]]:
