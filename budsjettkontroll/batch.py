@@ -284,6 +284,15 @@ def outcomes(paths: list[Path], settings: BatchSettings, jobs: int = 1) -> Itera
         yield from pool.map(check_one, rest, [settings] * len(rest), chunksize=chunk)
 
 
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity, as a container or `taskset` limits it), else all:
+    the default of --jobs, as ruff and pytest-xdist users expect."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
 def _fork_context():
     """Fork on Linux, so workers inherit the warm interpreter (no thread runs then: the progress bar refreshes
     without one); elsewhere the platform's default start method."""

@@ -99,8 +99,9 @@ def check(
     show_settings: Annotated[bool, typer.Option("--show-settings", help="Vis innstillingene og hvor de kommer fra, og avslutt.")] = False,
     extra_pack: Annotated[Optional[list[str]], typer.Option("--pack", help="Egen regelpakke (YAML-sti eller navn) i tillegg "
                           "til de medfølgende; kan gis flere ganger.")] = None,
-    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Antall parallelle prosesser i batch (mappe med "
-                                      "mange pakker).")] = 1,
+    jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", min=1, help="Antall parallelle prosesser i batch "
+                                                "(mappe med mange pakker); standard: antall kjerner prosessen kan "
+                                                "bruke. --jobs 1 kontrollerer alt i én prosess.")] = None,
 ) -> None:
     from decimal import Decimal
 
@@ -134,11 +135,11 @@ def check(
             raise typer.Exit(0)
     options = Options(tolerance=Decimal(str(settings.tolerance)) if settings.tolerance is not None else None,
                       select=settings.select, ignore=settings.ignore)
-    from .batch import is_batch_dir
+    from .batch import is_batch_dir, usable_cores
 
     if any(p is not None and is_batch_dir(Path(p)) for p in targets):
         raise typer.Exit(_check_batch([Path(p) for p in targets], settings, options, extra_pack, verbose, output,
-                                      force, jobs))
+                                      force, jobs if jobs is not None else usable_cores()))
     try:
         accepted = load_waivers(settings.waivers) if settings.waivers else []
         results = [run_check(load_package(p), options, settings.policy, extra_packs=extra_pack) for p in targets]

@@ -89,11 +89,24 @@ def test_exit_code_is_one_when_a_package_fails_and_none_is_broken(repo):
 
 
 def test_two_workers_give_the_same_report_in_the_same_order(repo):
-    one = run_cli(str(repo), "--format", "text")
+    one = run_cli(str(repo), "--format", "text", "--jobs", "1")
     two = run_cli(str(repo), "--format", "text", "--jobs", "2")
     assert two.exit_code == one.exit_code == 2
     assert two.stdout == one.stdout
     assert two.stderr == one.stderr
+
+
+def test_jobs_defaults_to_the_usable_cores_and_one_runs_in_this_process(repo, monkeypatch):
+    import os
+
+    seen = []
+    real = batch.outcomes
+    monkeypatch.setattr(batch, "outcomes", lambda paths, settings, jobs=1: (seen.append(jobs), real(paths, settings, 1))[1])
+    run_cli(str(repo), "--format", "text")
+    run_cli(str(repo), "--format", "text", "--jobs", "1")
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    assert batch.usable_cores() == cores
+    assert seen == [cores, 1]
 
 
 def test_batch_json_is_one_document_with_every_result(repo):
