@@ -215,14 +215,19 @@ def load_amendment(path: str | Path) -> Amendment:
         text = given.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError:
         raise InputError(Problem("er ikke UTF-8", file=display)) from None
-    if given.suffix.lower() == ".toml":
+    return amendment_from_text(text, display, given)
+
+
+def amendment_from_text(text: str, display: str, path: Path) -> Amendment:
+    """A proposal from its text (TOML when `path` ends in .toml, else YAML): a file's, or one uploaded to the page."""
+    if path.suffix.lower() == ".toml":
         try:
             raw, raw_lines = tomllib.loads(text), {}
         except tomllib.TOMLDecodeError as exc:
             raise InputError(Problem(f"ugyldig TOML: {exc}", file=display)) from None
     else:
         raw, raw_lines = _read_yaml(text, display)
-    return amendment_from_data(raw, display, given, raw_lines)
+    return amendment_from_data(raw, display, path, raw_lines)
 
 
 def amendment_from_data(raw: Any, display: str, path: Path, raw_lines: dict[tuple, int] | None = None) -> Amendment:
