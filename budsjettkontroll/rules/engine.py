@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import string
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -50,6 +51,51 @@ class _Formatter(string.Formatter):
 
 
 FORMAT = _Formatter()
+
+
+class _Shown:
+    """A value as FORMAT shows it, for str.format (in C) instead of string.Formatter (in Python): the same text,
+    a fifth of the time of a rule evaluation less."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any):
+        self.value = value
+
+    def __format__(self, spec: str) -> str:
+        return FORMAT.format_field(self.value, spec)
+
+
+_PLAIN: dict[str, tuple[str, ...] | None] = {}
+
+
+def _plain_fields(template: str) -> tuple[str, ...] | None:
+    """The names a message uses when every field is a plain {name} or {name:spec}; None when one has an attribute,
+    an index, a conversion or a nested field (those go through FORMAT as before)."""
+    if template not in _PLAIN:
+        names: list[str] | None = []
+        try:
+            for _, field_name, spec, conversion in FORMAT.parse(template):
+                if field_name is None:
+                    continue
+                if conversion is not None or not field_name.isidentifier() or (spec and "{" in spec):
+                    names = None
+                    break
+                names.append(field_name)
+        except ValueError:
+            names = None
+        if len(_PLAIN) > 1024:
+            _PLAIN.clear()
+        _PLAIN[template] = None if names is None else tuple(dict.fromkeys(names))
+    return _PLAIN[template]
+
+
+def format_message(template: str, shown: dict[str, Any]) -> str:
+    """FORMAT.format(template, **shown), faster for plain fields; KeyError, IndexError or ValueError as it raises."""
+    names = _plain_fields(template)
+    if names is None:
+        return FORMAT.format(template, **shown)
+    return template.format_map({n: _Shown(shown[n]) for n in names})
 
 
 def _as_engine_value(value: Any) -> Any:
@@ -125,6 +171,61 @@ def evaluate(facts: Facts, packs: list[Pack], options: Options | None = None) ->
     return findings
 
 
+# Built-ins whose value is not a function of the rule's inputs: a condition that uses one is never memoised.
+_UNSTABLE = re.compile(r"\$\s*(now|today|random)\b")
+MEMO_SIZE = 4096  # results kept per rule; a rule's memo is emptied when full (batch workers run for hours)
+
+
+def _memo_of(compiled: CompiledRule) -> dict | None:
+    """The rule's memo of results by input values, kept on the compiled rule (it lives as long as its pack)."""
+    memo = compiled.__dict__.get("_results", False)
+    if memo is False:
+        memo = None if _UNSTABLE.search(compiled.spec.condition) else {}
+        compiled.__dict__["_results"] = memo
+    return memo
+
+
+def _references(compiled: CompiledRule) -> list[dict[str, Any]]:
+    """The rule's references as the finding shows them, dumped once per rule (each finding gets its own copies)."""
+    refs = compiled.__dict__.get("_references")
+    if refs is None:
+        refs = compiled.__dict__["_references"] = [r.model_dump(exclude_none=True) for r in compiled.spec.references]
+    return refs
+
+
+def _matches(compiled: CompiledRule, values: dict[str, Any]) -> tuple[bool, tuple[Any, Any] | None]:
+    """The condition's outcome and the two sides of its comparison for these input values. A condition is a pure
+    function of its inputs, so the outcome is memoised by them: the sum lines of one package repeat the same few
+    (avvik, ledd) pairs hundreds of times, and an amended budget repeats most of its base's inputs. The key keeps
+    each value's type and exact digits (Decimal 1 and 1.0 print differently), so a hit returns what rule-engine
+    would."""
+    memo = _memo_of(compiled)
+    key = None
+    if memo is not None:
+        key = tuple((v.__class__, str(v) if v.__class__ is Decimal else v) for v in values.values())
+        try:
+            hit = memo.get(key)
+        except TypeError:  # a value that cannot be a key (a list from a collection): evaluated every time
+            memo = None
+        else:
+            if hit is not None:
+                return hit
+    thing = {k: _as_engine_value(v) for k, v in values.items()}
+    for side in compiled.sides or ():
+        if isinstance(side, RememberedSide):
+            side.value = RememberedSide.UNSET
+    ok = compiled.rule.matches(thing)
+    sides = None
+    if compiled.sides:  # the values the comparison just saw (RememberedSide); any other side is evaluated again
+        sides = tuple(side.value if isinstance(side, RememberedSide) and side.value is not RememberedSide.UNSET
+                      else side.evaluate(thing) for side in compiled.sides)
+    if memo is not None:
+        if len(memo) >= MEMO_SIZE:
+            memo.clear()
+        memo[key] = (ok, sides)
+    return ok, sides
+
+
 def _evaluate_one(facts: Facts, pack: Pack, compiled: CompiledRule, year: int | None, options: Options,
                   item) -> Finding:
     spec = compiled.spec
@@ -143,23 +244,17 @@ def _evaluate_one(facts: Facts, pack: Pack, compiled: CompiledRule, year: int | 
     else:
         file, line = _location(facts, compiled.names)
     base = dict(rule=spec.id, title=spec.title, severity=spec.severity, year=year,
-                references=[r.model_dump(exclude_none=True) for r in spec.references],
+                references=[dict(r) for r in _references(compiled)],
                 subject=item.subject if item else None, file=file, line=line, group=spec.group, pack=pack.name)
     missing = [n for n in compiled.names if values.get(n) is None]
     if missing:
         return Finding(status=NOT_EVALUATED, values=values, missing=missing,
                        message=(f"{item.subject}: " if item else "") + "Ikke vurdert: mangler "
                        + "; ".join(_missing_inputs(facts, missing, year)), **base)
-    thing = {k: _as_engine_value(v) for k, v in values.items()}
     try:
-        for side in compiled.sides or ():
-            if isinstance(side, RememberedSide):
-                side.value = RememberedSide.UNSET
-        ok = compiled.rule.matches(thing)
-        if compiled.sides:  # the values the comparison just saw (RememberedSide); any other side is evaluated again
-            values["venstre_side"], values["hoyre_side"] = (
-                side.value if isinstance(side, RememberedSide) and side.value is not RememberedSide.UNSET
-                else side.evaluate(thing) for side in compiled.sides)
+        ok, sides = _matches(compiled, values)
+        if sides is not None:
+            values["venstre_side"], values["hoyre_side"] = sides
     except (rule_engine.errors.EngineError, ArithmeticError) as exc:
         return Finding(status=NOT_EVALUATED, values=values, missing=[],
                        message=f"Ikke vurdert: {getattr(exc, 'message', exc)}", **base)
@@ -168,7 +263,7 @@ def _evaluate_one(facts: Facts, pack: Pack, compiled: CompiledRule, year: int | 
              "ar": str(year), "aar": str(year), "subject": item.subject if item else ""}
     template = spec.message if not ok else (spec.pass_message or "Oppfylt.")
     try:
-        message = " ".join(FORMAT.format(template, **shown).split())
+        message = " ".join(format_message(template, shown).split())
     except (KeyError, IndexError, ValueError):
         message = " ".join(template.split())
     return Finding(status=PASS if ok else FAIL, values=values, message=message, **base)

@@ -1,0 +1,77 @@
+"""The speed-ups of issue 16 change nothing a user sees: memoised rule outcomes and the fast message formatting
+give exactly what rule-engine and string.Formatter give. (Speed itself is measured in benchmarks/, never here.)"""
+
+from __future__ import annotations
+
+import shutil
+from decimal import Decimal
+
+import pytest
+
+from budsjettkontroll.check import run_check
+from budsjettkontroll.package import load_package
+from budsjettkontroll.rules import engine
+from budsjettkontroll.rules.loader import load_pack
+
+from .conftest import ASKER_DIR, set_cell
+
+
+def _forget(packs) -> None:
+    for pack in packs:
+        for compiled in pack.rules:
+            compiled.__dict__.pop("_results", None)
+
+
+def _as_json(result) -> list:
+    return [f.as_json() for f in result.findings]
+
+
+def test_memoised_outcomes_equal_fresh_ones_across_budgets(tmp_path):
+    """Asker, then a copy with one number changed, with the memo warm from Asker: the same findings as each
+    checked with an empty memo (the copy breaks a sum line, so some outcomes differ from Asker's)."""
+    copy = tmp_path / "asker"
+    shutil.copytree(ASKER_DIR, copy)
+    set_cell(copy, "drift", "Rammetilskudd", 2025, -1)
+    asker, changed = load_package(ASKER_DIR), load_package(copy)
+    first = run_check(asker)
+    warm = run_check(changed)
+    _forget(first.packs)
+    cold = run_check(changed)
+    assert _as_json(warm) == _as_json(cold)
+    assert _as_json(warm) != _as_json(first)
+    _forget(first.packs)
+    assert _as_json(run_check(asker)) == _as_json(first)
+
+
+def test_the_memo_tells_decimal_digits_apart():
+    """1 and 1.0 are equal numbers but print differently: the sides a finding shows come from its own inputs."""
+    pack = load_pack("lov")
+    rule = next(c for c in pack.rules if c.spec.id == "FORSKR-5-sumlinjer")
+    _forget([pack])
+    values = lambda tol: {"avvik": Decimal(0), "ledd": 3, "toleranse": tol}  # noqa: E731
+    assert engine._matches(rule, values(Decimal("1")))[1][1] == Decimal("3")
+    assert str(engine._matches(rule, values(Decimal("1.0")))[1][1]) == "3.0"
+    assert str(engine._matches(rule, values(Decimal("1")))[1][1]) == "3"
+
+
+@pytest.mark.parametrize("template", [
+    "{subject}: oppgitt {oppgitt}, summen av delene er {beregnet} (avvik {avvik}).",
+    "Andel {andel:.1f} % i {ar}; {flagg} og {tom}.",
+    "{{klammer}} {oppgitt:>12} {subject!r}",  # a conversion: through string.Formatter as before
+    "{oppgitt.real} {0}",
+    "mangler {finnes_ikke}",
+])
+def test_fast_message_formatting_gives_the_same_text(template):
+    shown = {"subject": "Sum driftsinntekter", "oppgitt": -7561958, "beregnet": Decimal("-7561957"),
+             "avvik": Decimal("-1"), "andel": Decimal("2.45"), "ar": "2024", "flagg": True, "tom": None}
+
+    def outcome(fn):
+        try:
+            return fn()
+        except (KeyError, IndexError, ValueError) as exc:
+            return type(exc)
+
+    fast = outcome(lambda: engine.format_message(template, shown))
+    assert fast == outcome(lambda: engine.FORMAT.format(template, **shown))
+    if "{{" in template:
+        assert fast.startswith("{klammer} ")
