@@ -10,6 +10,7 @@ import copy
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from .catalogue import TABLES, TableDef
 from .meta import BudgetMeta
@@ -59,6 +60,11 @@ class Budget:
     source: Path | None = None  # the folder or workbook it was read from
     files: dict[str, Path] = field(default_factory=dict)  # stem (and 'budsjett') → file, for hashes and locations
     notes: list[str] = field(default_factory=list)
+    # The year columns as printed (year → columns.Column) and, for a package that prints a year in several kinds,
+    # which view this is (None: the main view) and the other views (on the main view only).
+    columns: dict[int, Any] = field(default_factory=dict)
+    view: str | None = None
+    views: list["Budget"] = field(default_factory=list)
 
     @property
     def name(self) -> str:
@@ -66,6 +72,26 @@ class Budget:
 
     def has(self, stem: str) -> bool:
         return stem in self.tables
+
+    @property
+    def schedules(self) -> list[str]:
+        """The schedules the package holds, in the format's order (a header-only file counts: an empty table)."""
+        return [stem for stem in TABLES if stem in self.tables]
+
+    def column_label(self, year: int | None) -> str | None:
+        """The column a finding of `year` is about, when the report must say it: always in a package of several
+        views; otherwise only for a kind beyond the classic regnskap/budsjett/plan (so Asker's report is unchanged)."""
+        if year is None:
+            if self.view is None:
+                return None
+            from .meta import KIND_LABELS
+            return f"{KIND_LABELS[self.view]} {', '.join(map(str, sorted(self.columns)))}"
+        column = self.columns.get(year)
+        if column is None:
+            return None
+        if self.views or self.view is not None or column.kind not in ("regnskap", "budsjett", "plan"):
+            return column.label
+        return None
 
     def copy(self) -> "Budget":
         return copy.deepcopy(self)

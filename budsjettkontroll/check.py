@@ -61,13 +61,25 @@ def run_check(budget: Budget, options: Options | None = None, policy: str | None
     options = options or Options()
     facts = Facts(budget, options.tolerance if options.tolerance is not None else Decimal(1))
     packs = packs_for(budget, policy, extra_packs)
-    findings = evaluate(facts, packs, options)
+    findings = _judged(budget, evaluate(facts, packs, options))
+    for view in budget.views:  # a year printed in several kinds: each further kind is checked as its own view
+        view_facts = Facts(view, options.tolerance if options.tolerance is not None else Decimal(1))
+        findings += _judged(view, evaluate(view_facts, packs, options))
     result = CheckResult(budget, facts, packs, findings, policy=policy, options=options)
     for provider in section_providers():
         provider.add_sections(result)
     return result
 
 
+def _judged(budget: Budget, findings: list[Finding]) -> list[Finding]:
+    """Name the column each finding judges, where the report must say it (Budget.column_label)."""
+    if budget.views or budget.view is not None or budget.columns:
+        for finding in findings:
+            finding.column = budget.column_label(finding.year)
+    return findings
+
+
 def judged_as_of(budget: Budget) -> dt.date:
-    """The law is applied as in force on 1 January of the first plan year."""
-    return dt.date(budget.meta.plan_years[0], 1, 1)
+    """The law is applied as in force on 1 January of the first plan year (an årsregnskap: its last year)."""
+    years = budget.meta.plan_years or budget.meta.years.all[-1:]
+    return dt.date(years[0], 1, 1)

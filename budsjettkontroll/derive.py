@@ -132,6 +132,8 @@ class Facts:
             if tdef.area_column is not None:
                 continue  # read block by block by its provider module (selvkost.py)
             table = self.budget.tables.get(stem)
+            if table is not None and not any(r.values.get(year) is not None for r in table.rows):
+                table = None  # no figure in this year's column (or a header-only file): the schedule says nothing
             for line in tdef.lines:
                 name = f"{tdef.prefix}_{line.key}"
                 row = table.row(line.key) if table else None
@@ -146,7 +148,7 @@ class Facts:
                 elif table is None:
                     values[name] = None
                 elif row is None:
-                    values[name] = 0 if stem in ZERO_WHEN_OMITTED else None
+                    values[name] = 0 if stem in ZERO_WHEN_OMITTED and not line.required else None
                 else:
                     values[name] = printed
         self._lines[year] = values
@@ -493,18 +495,20 @@ def antall_planar(f: Facts, year: None) -> int:
 def planar_sammenhengende(f: Facts, year: None) -> bool:
     """True when the plan years follow each other with no gap, starting with the årsbudsjett year."""
     plan = f.budget.meta.plan_years
-    return plan == list(range(plan[0], plan[0] + len(plan)))
+    return bool(plan) and plan == list(range(plan[0], plan[0] + len(plan)))
 
 
 @figure("forste_planar", unit="år", per_year=False)
-def forste_planar(f: Facts, year: None) -> int:
-    """The first plan year: the årsbudsjett."""
-    return f.budget.meta.plan_years[0]
+def forste_planar(f: Facts, year: None) -> int | None:
+    """The first plan year: the årsbudsjett (None for an årsregnskap)."""
+    return f.budget.meta.plan_years[0] if f.budget.meta.plan_years else None
 
 
 @figure("robek_a", unit="", kind=BOOL, per_year=False)
 def robek_a(f: Facts, year: None) -> bool | None:
     """Kommuneloven § 28-1 bokstav a: the årsbudsjett (first plan year) shows merforbruk or uspesifisert innsparing."""
+    if not f.budget.meta.plan_years:
+        return None
     first = f.budget.meta.plan_years[0]
     value = f.get("drift_fremfort_merforbruk", first)
     if value is None:

@@ -28,10 +28,15 @@ class Finding:
     group: str = ""
     pack: str = ""
     justification: str | None = None
+    # The column the finding judges when the report must say it («Regulert budsjett 2021»): set for a package
+    # that prints a year in several kinds (views) and for opprinnelig/revidert columns; in JSON only when set.
+    column: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         # field by field: dataclasses.asdict's deep copy was a fifth of `amend` and of the JSON report
         data = {f.name: getattr(self, f.name) for f in fields(self)}
+        if data["column"] is None:
+            del data["column"]
         data["references"] = [dict(r) for r in self.references]
         data["missing"] = list(self.missing)
         data["values"] = {k: to_json(v) for k, v in self.values.items()}

@@ -27,19 +27,28 @@ class Sign(str, Enum):
         return 1 if self is Sign.incomes_negative else -1
 
 
+KINDS = ("regnskap", "budsjett", "plan", "opprinnelig", "revidert")  # the kinds of year column (DESIGN.md)
+KIND_LABELS = {"regnskap": "Regnskap", "budsjett": "Budsjett", "plan": "Økonomiplan",
+               "opprinnelig": "Opprinnelig budsjett", "revidert": "Revidert budsjett"}
+
+
 class Years(BaseModel):
+    """Which year is which kind of column. regnskap: accounts; budsjett: the prior-year budget beside them;
+    plan: årsbudsjett and økonomiplan (the first is the årsbudsjett; none for an årsregnskap); opprinnelig and
+    revidert: an adopted and a revised budget printed as such. One column per year in a view (columns.py)."""
+
     model_config = ConfigDict(extra="forbid")
     regnskap: list[int] = Field(default_factory=list)
     budsjett: list[int] = Field(default_factory=list)
-    plan: list[int]
+    plan: list[int] = Field(default_factory=list)
+    opprinnelig: list[int] = Field(default_factory=list)
+    revidert: list[int] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _distinct(self) -> "Years":
-        every = self.regnskap + self.budsjett + self.plan
+        every = self.regnskap + self.budsjett + self.plan + self.opprinnelig + self.revidert
         if len(every) != len(set(every)):
             raise ValueError("et år er oppført under flere av regnskap, budsjett og plan")
-        if not self.plan:
-            raise ValueError("plan må ha minst ett år (det første er årsbudsjettet)")
         for y in every:
             if not 1900 <= y <= 2200:
                 raise ValueError(f"{y} er ikke et årstall")
@@ -47,13 +56,25 @@ class Years(BaseModel):
 
     @property
     def all(self) -> list[int]:
-        return sorted(self.regnskap + self.budsjett + self.plan)
+        return sorted(self.regnskap + self.budsjett + self.plan + self.opprinnelig + self.revidert)
 
     def kind(self, year: int) -> str:
-        for kind in ("regnskap", "budsjett", "plan"):
+        for kind in KINDS:
             if year in getattr(self, kind):
                 return kind
         raise KeyError(year)
+
+    @property
+    def document(self) -> str:
+        """What the columns make the document, and so which rules judge it (README «Hvilke regler gjelder hvilket
+        dokument»): økonomiplan (two or more plan years), årsbudsjett (one plan year), årsregnskap (accounts, no
+        plan year), or budsjett (only budget columns printed as such: a revidert/regulert or an opprinnelig budget,
+        e.g. beside the accounts)."""
+        if len(self.plan) > 1:
+            return "økonomiplan"
+        if self.plan:
+            return "årsbudsjett"
+        return "årsregnskap" if self.regnskap else "budsjett"
 
 
 class Source(BaseModel):
@@ -80,7 +101,7 @@ class BudgetMeta(BaseModel):
     status: Status = Status.forslag
     unit: Literal["1000 kr"] = "1000 kr"
     sign: Sign = Sign.incomes_negative
-    years: Years
+    years: Years | None = Field(None, description="optional when the column headers say it; wins when given")
     source: Source = Field(default_factory=Source)
     interest_rate: dict[int, Decimal] = Field(default_factory=dict, description="rentepremiss i prosent per år")
     minimumsavdrag: Minimumsavdrag = Field(default_factory=Minimumsavdrag)
@@ -104,4 +125,4 @@ class BudgetMeta(BaseModel):
 
     @property
     def plan_years(self) -> list[int]:
-        return sorted(self.years.plan)
+        return sorted(self.years.plan) if self.years else []

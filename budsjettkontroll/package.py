@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from .budget import Budget
 from .catalogue import TABLES
+from .columns import layout
 from .errors import InputError, Problem
 from .meta import BudgetMeta
 from .readers import RawTable, open_workbook, read_csv, read_limited, read_sheet, sheet_rows
@@ -93,18 +94,26 @@ def _read_toml(path: Path) -> dict[str, Any]:
 
 
 def _finish(meta: BudgetMeta, raws: list[RawTable], source: Path, files: dict[str, Path], notes: list[str]) -> Budget:
-    years = tuple(meta.years.all)
-    stems = {r.stem for r in raws}
-    problems = [Problem(f"mangler {TABLES[s].title.lower()} ({TABLES[s].paragraph}), som er påkrevd",
-                        file=str(source / f"{s}.csv") if source.is_dir() else f"{source}[{s}]")
-                for s in ("drift", "investering") if s not in stems]
-    tables, found = validate_tables(raws, years, meta.sign.factor, meta.dash_is_zero)
-    problems += found
+    """Every schedule is optional (a header-only file is an empty table); the year columns are placed by
+    columns.layout, and a package that prints a year in several kinds is loaded as one Budget per view."""
+    meta_file = str(files.get("budsjett", source))
+    plan = layout(raws, meta.years, meta_file)
+    problems = list(plan.problems)
+    budgets: list[Budget] = []
+    for view in plan.views:
+        years = meta.years if view.kind is None and meta.years is not None else view.years
+        tables, found = validate_tables(plan.raws_for(view, raws), tuple(years.all), meta.sign.factor, meta.dash_is_zero)
+        problems += found
+        budgets.append(Budget(meta=meta.model_copy(update={"years": years}), tables=tables, source=source, files=files,
+                              notes=notes, columns=view.columns, view=view.kind))
     if problems:
-        raise InputError(problems)
-    for raw in raws:
-        notes += raw.notes
-    return Budget(meta=meta, tables=tables, source=source, files=files, notes=notes)
+        raise InputError(list({str(p): p for p in problems}.values()))
+    for note in plan.notes + [n for raw in raws for n in raw.notes]:
+        if note not in notes:
+            notes.append(note)
+    main = budgets[0]
+    main.views = budgets[1:]
+    return main
 
 
 def _load_folder(root: Path) -> Budget:

@@ -28,6 +28,18 @@ _YEAR_IN_HEADER = re.compile(r"(?<!\d)(19\d\d|20\d\d|21\d\d)(?!\d)")
 _YEAR_ONLY = re.compile(r"\s*(\d{4})(?:\.0+)?\s*")
 
 
+@dataclass(frozen=True)
+class ColumnHead:
+    """A year column as printed: its year and the kind its header says («Regnskap 2022» → regnskap). kind is
+    None for a bare year («2024») and «budsjett» for a plain «Budsjett 2024»; the package decides those (its
+    [years], or the other columns), see columns.py. `unknown` marks a header whose words are not a known kind."""
+
+    year: int
+    kind: str | None
+    printed: str
+    unknown: bool = False
+
+
 @dataclass
 class RawTable:
     """One schedule as read: the header and each data row with the line (or sheet row) it came from."""
@@ -37,30 +49,64 @@ class RawTable:
     header: list[str]
     rows: list[tuple[int, list[Any]]]
     notes: list[str] = field(default_factory=list)
+    heads: dict[int, ColumnHead] = field(default_factory=dict)  # column index → year column as printed
+    printed: list[str] = field(default_factory=list)  # the header cells as printed (whitespace collapsed)
+
+
+# Words before (or after) the year, letters only and lower case («Øk.plan» → «økplan», «Oppr. budsjett» →
+# «opprbudsjett», «justert_budsjett» → «justertbudsjett»), and the kind they name.
+_BUDGET = r"(budsjett|budsj|budget|budsjet)?"
+_KIND_WORDS = (
+    ("regnskap", re.compile(r"(regnskap|rekneskap|regnskab|regn|rekn|r|rr|regnskapstal|regnskapstall)")),
+    ("opprinnelig", re.compile(r"(oppr|opprinnelig|opprinneleg|opphavleg|opph|vedtatt|vedteke|vedtekne|vedt)" + _BUDGET)),
+    ("revidert", re.compile(r"(rev|revidert|regulert|reg|justert|just|endret|endra|korrigert)" + _BUDGET)),
+    ("plan", re.compile(r"(økonomiplan|økplan|øp|okonomiplan|okplan|økonomiplanår|årsbudsjett|arsbudsjett|handlingsprogram"
+                        r"|hp|budsjettogøkonomiplan|budsjettøkonomiplan)")),
+    ("budsjett", re.compile(r"(budsjett|budsj|budget|b|budsjet)")),
+)
+_NOT_A_YEAR_COLUMN = re.compile(r"sum|avvik|endring|differanse|diff|%|prosent|i alt|totalt|måltal|mål", re.I)
+
+
+def parse_head(cell: object) -> ColumnHead | None:
+    """The year column a header cell names, or None when it names no year (linje, del, område, avvik …)."""
+    if isinstance(cell, (int, float)) and not isinstance(cell, bool):
+        if float(cell).is_integer() and 1900 <= int(cell) <= 2199:
+            return ColumnHead(int(cell), None, str(int(cell)))
+        return None
+    text = " ".join(str(cell or "").replace("\ufeff", "").split())
+    if m := _YEAR_ONLY.fullmatch(text):
+        return ColumnHead(int(m.group(1)), None, text)
+    found = _YEAR_IN_HEADER.findall(text)
+    if len(found) != 1 or _NOT_A_YEAR_COLUMN.search(text):
+        return None
+    year = int(found[0])
+    words = re.sub(r"[^a-zæøåäö]", "", _YEAR_IN_HEADER.sub(" ", text).lower())
+    for kind, pattern in _KIND_WORDS:
+        if pattern.fullmatch(words):
+            return ColumnHead(year, kind, text)
+    return ColumnHead(year, None, text, unknown=True)
 
 
 def header_year(name: object) -> int | None:
     """'2024', 2024.0, 'Øk.plan 2024', 'Oppr. budsjett 2023', 'Regnskap 2022' → the year; else None."""
-    if isinstance(name, (int, float)) and not isinstance(name, bool) and float(name).is_integer():
-        return int(name)
-    text = str(name or "")
-    if m := _YEAR_ONLY.fullmatch(text):
-        return int(m.group(1))
-    found = _YEAR_IN_HEADER.findall(text)
-    if len(found) == 1 and not re.search(r"sum", text, re.I):
-        return int(found[0])
-    return None
+    head = parse_head(name)
+    return head.year if head else None
 
 
-def normalise_header(header: list[Any], notes: list[str], where: str) -> list[str]:
-    out = []
-    for cell in header:
-        year = header_year(cell)
-        text = "" if cell is None else str(cell).strip()
-        if year is not None and text != str(year):
-            notes.append(f"{where}: kolonnen «{text}» er lest som år {year}")
-        out.append(str(year) if year is not None else text.lower().lstrip("\ufeff"))
-    return out
+def normalise_header(header: list[Any], notes: list[str], where: str) -> tuple[list[str], dict[int, ColumnHead], list[str]]:
+    """The header with each year column as its year («2022»), the year columns as printed, and the printed cells.
+    The package (columns.py) decides what kind each year column is and which view it belongs to."""
+    out, heads, printed = [], {}, []
+    for i, cell in enumerate(header):
+        head = parse_head(cell)
+        text = "" if cell is None else " ".join(str(cell).replace("\ufeff", "").split())
+        printed.append(text)
+        if head is not None:
+            heads[i] = head
+            out.append(str(head.year))
+        else:
+            out.append(text.lower())
+    return out, heads, printed
 
 
 def check_size(path: Path, display: str) -> None:
@@ -180,8 +226,8 @@ def read_csv(path: Path, stem: str, display: str) -> RawTable:
     for line, cells in found[:start]:
         notes.append(f"{display}:{line}: «{' '.join(c.strip() for c in cells if c.strip())}» er lest som tittel "
                      "over overskriftsraden og hoppet over")
-    header = normalise_header(found[start][1], notes, display)
-    return RawTable(stem, display, header, found[start + 1:], notes)
+    header, heads, printed = normalise_header(found[start][1], notes, display)
+    return RawTable(stem, display, header, found[start + 1:], notes, heads, printed)
 
 
 def _unclosed_quote(text: str, delimiter: str) -> bool:
@@ -302,7 +348,7 @@ def read_sheet(ws, stem: str, display: str, formula_ws=None) -> RawTable:
         title = " ".join(str(c).strip() for c in cells if _filled(c))
         notes.append(f"{where}:{line}: «{title}» er lest som tittel over overskriftsraden og hoppet over")
     header_row, header_cells = found[start]
-    header = normalise_header(header_cells, notes, where)
+    header, heads, printed = normalise_header(header_cells, notes, where)
     fill = _merged(ws, header_row, header, where, notes)
     if formula_ws is not None:
         _refuse_formulas_without_value(ws, formula_ws, where)
@@ -313,7 +359,7 @@ def read_sheet(ws, stem: str, display: str, formula_ws=None) -> RawTable:
         if line > header_row:
             values = by_line.get(line) or [None] * width
             rows.append((line, [fill.get((line, c + 1), v) for c, v in enumerate(values)]))
-    return RawTable(stem, where, header, rows, notes)
+    return RawTable(stem, where, header, rows, notes, heads, printed)
 
 
 def _refuse_formulas_without_value(ws, formula_ws, where: str) -> None:

@@ -133,10 +133,16 @@ def bad(path: Path, *expected: str) -> None:
         assert text in lines, f"{text!r} not among {lines}"
 
 
-def test_missing_required_file(asker_copy):
+def test_a_package_without_investering_loads_and_its_rules_are_not_evaluated(asker_copy):
+    """Issue 12 item 2: every schedule is optional; the rules that need § 5-5 say «ikke vurdert» naming it."""
     (asker_copy / "investering.csv").unlink()
-    bad(asker_copy, f"feil: {asker_copy / 'investering.csv'}: mangler bevilgningsoversikt investering "
-                    "(budsjett- og regnskapsforskriften § 5-5 første ledd), som er påkrevd")
+    budget = load_package(asker_copy)
+    assert "investering" not in budget.schedules and "drift" in budget.schedules
+    result = run_check(budget)
+    balance = [f for f in result.findings if f.rule == "KL-14-4-balanse-investering"]
+    assert [f.year for f in balance] == [2024, 2025, 2026, 2027]
+    assert all(f.status == "not_evaluated" and "(investering.csv)" in f.message for f in balance)
+    assert run("check", str(asker_copy), "--format", "text").exit_code == 0
 
 
 def test_missing_package_and_missing_meta(tmp_path):
@@ -185,11 +191,16 @@ def test_undeclared_year_column(asker_copy):
                     "(deklarert: 2022, 2023, 2024, 2025, 2026, 2027)")
 
 
-def test_missing_required_line(asker_copy):
+def test_a_missing_line_is_a_missing_input_not_a_refusal(asker_copy):
+    """Avskrivninger left out of § 5-4: the package loads; the fact is absent (not 0) and the rules that read it
+    are «ikke vurdert» naming the line."""
     path = asker_copy / "drift.csv"
     path.write_text("".join(line for line in path.read_text(encoding="utf-8").splitlines(keepends=True)
                             if not line.startswith("Avskrivninger,")), encoding="utf-8")
-    bad(asker_copy, f"feil: {path}: drift: mangler påkrevd linje «Avskrivninger»")
+    result = run_check(load_package(asker_copy))
+    assert result.facts.get("drift_avskrivninger", 2024) is None
+    minimum = [f for f in result.findings if f.rule == "KL-14-18-minimumsavdrag"]
+    assert minimum and all(f.status == "not_evaluated" and "«Avskrivninger» (drift.csv)" in f.message for f in minimum)
 
 
 def test_duplicate_line(asker_copy):

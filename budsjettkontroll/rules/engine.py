@@ -153,7 +153,7 @@ def _in_package_convention(facts: Facts, values: dict[str, Any]) -> dict[str, An
 def evaluate(facts: Facts, packs: list[Pack], options: Options | None = None) -> list[Finding]:
     options = options or Options()
     findings: list[Finding] = []
-    plan_first = facts.budget.meta.plan_years[0]
+    plan_first = (facts.budget.meta.plan_years or facts.budget.meta.years.all or [2020])[0]
     for pack in packs:
         for compiled in pack.rules:
             spec = compiled.spec

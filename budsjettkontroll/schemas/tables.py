@@ -1,4 +1,4 @@
-"""One pandera schema per schedule: labels known, no duplicates, required lines present, whole amounts,
+"""One pandera schema per schedule: labels known, no duplicates, whole amounts,
 year columns as declared in budsjett.toml. Validation is lazy: every problem is reported at once.
 """
 
@@ -65,11 +65,9 @@ def schema_for(stem: str, years: tuple[int, ...], dash_is_zero: bool = False) ->
         columns[table.area_column] = pa.Column(None, nullable=False, required=True)
     for year in years:
         columns[str(year)] = pa.Column(None, nullable=True, required=False)
-    checks = [
-        pa.Check(lambda df, d=table.decimals: _amounts_ok(df, years, d, dash_is_zero), name="amount"),
-        *(pa.Check(lambda df, k=line.key: bool((df[KEY] == k).any()), name=f"required:{line.key}")
-          for line in table.lines if line.required),
-    ]
+    # No line is required: a line the package leaves out is a missing input for the rules that need it («ikke
+    # vurdert»), never a refusal (issue 12). A header-only file is an empty table.
+    checks = [pa.Check(lambda df, d=table.decimals: _amounts_ok(df, years, d, dash_is_zero), name="amount")]
     unique = [GROUP, NORM] if stem == "investering_fordeling" else [table.area_column, NORM] if table.area_column else [NORM]
     return pa.DataFrameSchema(columns, checks=checks, strict=True, unique=unique, report_duplicates="exclude_first",
                               name=stem)
@@ -175,9 +173,6 @@ def _explain(raw: RawTable, frame: pd.DataFrame, errors: SchemaErrors, years: tu
             problems.append(Problem(what, file=raw.file, line=1, table=raw.stem, year=year))
         elif check == "column_in_dataframe":
             problems.append(Problem(f"mangler kolonnen «{case['failure_case']}»", file=raw.file, line=1, table=raw.stem))
-        elif check.startswith("required:"):
-            wanted = table.by_key[check.split(":", 1)[1]].label
-            problems.append(Problem(f"mangler påkrevd linje «{wanted}»", file=raw.file, table=raw.stem))
         elif check == "not_nullable" and table.area_column and column == table.area_column:
             problems.append(Problem(f"raden mangler {table.area_column} (f.eks. vann, avløp, renovasjon)", label=label, **at))
         elif check == "not_nullable" and column == KEY:
