@@ -75,3 +75,46 @@ def test_fast_message_formatting_gives_the_same_text(template):
     assert fast == outcome(lambda: engine.FORMAT.format(template, **shown))
     if "{{" in template:
         assert fast.startswith("{klammer} ")
+
+
+# --- the JSON writer --------------------------------------------------------------------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from budsjettkontroll.report import jsontext  # noqa: E402
+
+_SCALARS = (st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True, allow_infinity=True)
+            | st.text() | st.decimals(allow_nan=False, allow_infinity=False) | st.dates())
+_KEYS = st.text() | st.integers() | st.booleans() | st.none() | st.floats(allow_nan=False)
+_JSONISH = st.recursive(_SCALARS, lambda inner: st.lists(inner, max_size=4) | st.tuples(inner, inner)
+                        | st.dictionaries(_KEYS, inner, max_size=4), max_leaves=40)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_JSONISH)
+def test_json_text_is_what_json_dumps_writes(data):
+    import json
+
+    assert jsontext.dumps(data) == json.dumps(data, ensure_ascii=False, indent=2, default=str)
+
+
+def test_json_text_of_the_amend_report_is_what_json_dumps_writes():
+    """The real payload: every finding of the base and the amended budget, key figures, balance per year."""
+    import json
+
+    from budsjettkontroll.amend import run_all
+    from budsjettkontroll.report import amend_json
+
+    results = run_all(load_package(ASKER_DIR), ["endringsforslag-flerbrukshall"])
+    seen = {}
+    real = jsontext.dumps
+    try:
+        jsontext.dumps = lambda payload: seen.setdefault("payload", payload) and real(payload)
+        text = amend_json.render(results, {"fail_on": "error"})
+    finally:
+        jsontext.dumps = real
+    assert len(text) > 100_000
+    assert text == json.dumps(seen["payload"], ensure_ascii=False, indent=2, default=str) + "\n"
+    with pytest.raises(TypeError):
+        jsontext.dumps({(1, 2): "a tuple is no key"})

@@ -11,10 +11,10 @@ udekket beløp (investering), negative = a surplus not disposed of; 0 = saldert.
 from __future__ import annotations
 
 import hashlib
-import json
 from typing import Any
 
 from .. import __version__
+from . import jsontext
 from ..findings import summarise, to_json
 
 SCHEMA_VERSION = "1.0"
@@ -105,4 +105,4 @@ def render(results: list, options: dict[str, Any]) -> str:
             "summary": summarise(results[0].base.findings),
         }
     payload["proposals"] = [proposal_dict(r, fail_on) for r in results]
-    return json.dumps(payload, ensure_ascii=False, indent=2, default=str) + "\n"
+    return jsontext.dumps(payload) + "\n"

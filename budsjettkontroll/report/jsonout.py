@@ -7,10 +7,10 @@ could notice; adding an optional field is a minor change, removing or renaming o
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from .. import __version__
+from . import jsontext
 from ..check import file_hashes, judged_as_of
 
 SCHEMA_VERSION = "1.0"
@@ -64,4 +64,4 @@ def render(results: list, options: dict[str, Any]) -> str:
         payload["summary"] = summarise(every)
         payload["verdict"] = verdict_dict(every, fail_on)
         payload["findings"] = [f.as_json() for f in every]
-    return json.dumps(payload, ensure_ascii=False, indent=2, sort_keys=False, default=str) + "\n"
+    return jsontext.dumps(payload) + "\n"

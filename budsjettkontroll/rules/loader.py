@@ -67,7 +67,9 @@ class Pack:
         return self.spec.pack
 
 
+@lru_cache(maxsize=1)
 def rules_dir() -> Path:
+    """Where the bundled packs are (asked for every parameter file a selvkost figure reads: looked up once)."""
     return Path(str(resources.files("budsjettkontroll") / "rules"))
 
 

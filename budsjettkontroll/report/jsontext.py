@@ -1,0 +1,96 @@
+"""Indented JSON text, the same as json.dumps(obj, ensure_ascii=False, indent=2, default=str), twice as fast.
+
+With an indent, the standard library encodes in Python through nested generators (its C encoder only writes
+compact JSON): an amend report of 700 kB took 13 ms of the 50 ms a live amendment may cost. This writer walks the
+data once, appending to a list, with the C string encoder; the text is the same byte for byte (tested against
+json.dumps, also with generated data). Unlike json.dumps it does not look for reference cycles (reports have none).
+"""
+
+from __future__ import annotations
+
+from json.encoder import encode_basestring  # the C version when available, as json.dumps uses
+from typing import Any, Callable
+
+_INF = float("inf")
+_WORDS = {True: "true", False: "false", None: "null"}
+
+
+def _float(value: float) -> str:
+    if value != value:
+        return "NaN"
+    if value == _INF:
+        return "Infinity"
+    if value == -_INF:
+        return "-Infinity"
+    return float.__repr__(value)
+
+
+def _key(key: Any) -> str:
+    """A dict key as json.dumps writes it: strings as they are, numbers, booleans and None as JSON text."""
+    if isinstance(key, str):
+        return key
+    if key is True or key is False or key is None:
+        return _WORDS[key]
+    if isinstance(key, float):
+        return _float(key)
+    if isinstance(key, int):
+        return int.__repr__(key)
+    raise TypeError(f"keys must be str, int, float, bool or None, not {key.__class__.__name__}")
+
+
+def dumps(obj: Any, indent: int = 2, default: Callable[[Any], Any] = str) -> str:
+    """json.dumps(obj, ensure_ascii=False, indent=indent, default=default)."""
+    out: list[str] = []
+    append = out.append
+    pads: list[str] = []
+
+    def pad(level: int) -> str:
+        while len(pads) <= level:
+            pads.append("\n" + " " * (indent * len(pads)))
+        return pads[level]
+
+    def write(o: Any, level: int) -> None:
+        if isinstance(o, str):
+            append(encode_basestring(o))
+        elif o is None or o is True or o is False:
+            append(_WORDS[o])
+        elif isinstance(o, int):
+            append(int.__repr__(o))
+        elif isinstance(o, float):
+            append(_float(o))
+        elif isinstance(o, (list, tuple)):
+            if not o:
+                append("[]")
+                return
+            inner = pad(level + 1)
+            append("[" + inner)
+            sep = "," + inner
+            first = True
+            for value in o:
+                if first:
+                    first = False
+                else:
+                    append(sep)
+                write(value, level + 1)
+            append(pad(level) + "]")
+        elif isinstance(o, dict):
+            if not o:
+                append("{}")
+                return
+            inner = pad(level + 1)
+            append("{" + inner)
+            sep = "," + inner
+            first = True
+            for key, value in o.items():
+                if first:
+                    first = False
+                else:
+                    append(sep)
+                append(encode_basestring(_key(key)) + ": ")
+                write(value, level + 1)
+            append(pad(level) + "}")
+        else:
+            write(default(o), level)
+
+    write(obj, 0)
+    return "".join(out)
