@@ -28,18 +28,19 @@ only; anchors and aliases are refused (a proposal never needs them, and they are
 from __future__ import annotations
 
 import datetime as dt
-import tomllib
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .errors import InputError, Problem
 from .labels import closest, normalise
-from .numbers import AmountError, parse_amount
+from .numbers import AmountError
+from .safeload import amount as whole_amount
+from .safeload import load_toml, load_yaml_document, pydantic_message
 
 MAX_AMENDMENT_BYTES = 1024 * 1024
 
@@ -105,16 +106,19 @@ class Premises(BaseModel):
     nedbetalingstid: int = Field(30, ge=1, le=100)
     avskrivningstid: int = Field(40, ge=1, le=100)
     rente_forste_ar: Decimal = Field(Decimal("0.5"), ge=0, le=1)
-    rente: dict[int, Decimal] = Field(default_factory=dict)
+    rente: dict[int, Annotated[Decimal, Field(ge=0, le=100, allow_inf_nan=False)]] = Field(default_factory=dict)
 
     @field_validator("rente", mode="before")
     @classmethod
     def _year_keys(cls, value: object) -> object:
         if isinstance(value, dict):
             try:
-                return {int(str(k)): v for k, v in value.items()}
+                years = {int(str(k)): v for k, v in value.items()}
             except ValueError:
                 raise ValueError("nøklene skal være årstall, f.eks. {2024: 4.2}") from None
+            if any(not 1990 <= year <= 2100 for year in years):
+                raise ValueError("nøklene skal være årstall mellom 1990 og 2100")
+            return years
         return value
 
 
@@ -219,78 +223,56 @@ def load_amendment(path: str | Path) -> Amendment:
 
 
 def amendment_from_text(text: str, display: str, path: Path) -> Amendment:
-    """A proposal from its text (TOML when `path` ends in .toml, else YAML): a file's, or one uploaded to the page."""
+    """A proposal from its text (TOML when `path` ends in .toml, else YAML): a file's, or one uploaded to the page.
+    Read by safeload: a key given twice, an invalid date, nan/inf, deep nesting and aliases are refused."""
     if path.suffix.lower() == ".toml":
-        try:
-            raw, raw_lines = tomllib.loads(text), {}
-        except tomllib.TOMLDecodeError as exc:
-            raise InputError(Problem(f"ugyldig TOML: {exc}", file=display)) from None
+        raw, raw_lines, raw_texts = load_toml(text, display), {}, _toml_float_texts(text)
     else:
-        raw, raw_lines = _read_yaml(text, display)
-    return amendment_from_data(raw, display, path, raw_lines)
+        doc = load_yaml_document(text, display, aliases=False)
+        raw, raw_lines, raw_texts = doc.data, doc.lines, doc.raw
+    return amendment_from_data(raw, display, path, raw_lines, raw_texts)
 
 
-def amendment_from_data(raw: Any, display: str, path: Path, raw_lines: dict[tuple, int] | None = None) -> Amendment:
+def amendment_from_data(raw: Any, display: str, path: Path, raw_lines: dict[tuple, int] | None = None,
+                        raw_texts: dict | None = None) -> Amendment:
     """Validate a proposal already read into plain data (a file's YAML/TOML, or the web page's form) exactly as a
-    file is validated: the same keys, the same amount parsing, the same messages."""
+    file is validated: the same keys, the same amount parsing, the same messages. `raw_texts` holds the amounts as
+    written (YAML: by path; TOML: decimal numbers by value), so that «12.000» is named as written."""
+    from .safeload import clean
+
     raw_lines = raw_lines or {}
+    raw = clean(raw)  # control characters made visible here too: the web page's form is not read by safeload
+    texts: dict[tuple, str] = {}  # the amounts as written, by canonical path: «12.000» is not 12
     if not isinstance(raw, dict):
         raise InputError(Problem("endringsforslaget skal være en tabell med tittel, parti og endringer", file=display))
     lines: dict[tuple, int] = {}
     problems: list[Problem] = []
-    data = _canonical(raw, TOP_KEYS, (), raw_lines, (), lines, display, problems)
+    data = _canonical(raw, TOP_KEYS, (), raw_lines, (), lines, display, problems, raw_texts, texts)
     try:
         spec = AmendmentSpec.model_validate(data)
     except ValidationError as exc:
         problems += [_problem(err, data, lines, display) for err in exc.errors()]
     if problems:
         raise InputError(sorted(problems, key=lambda p: p.line or 0))
-    changes = [_parse_amounts(i, c, lines, display, problems) for i, c in enumerate(spec.endringer)]
+    changes = [_parse_amounts(i, c, lines, display, problems, texts) for i, c in enumerate(spec.endringer)]
     return Amendment(spec, path, changes, lines, problems)
 
 
-def _read_yaml(text: str, display: str) -> tuple[Any, dict[tuple, int]]:
-    try:
-        loader = yaml.SafeLoader(text)
+def _toml_float_texts(text: str) -> dict[float, tuple[str, int]]:
+    """TOML keeps no text or line of its values: the decimal numbers as written and their lines, by value, so that
+    `12.000` (read as the float 12.0) can be named as the person wrote it, where it is."""
+    found: dict[float, tuple[str, int]] = {}
+    for match in re.finditer(r"(?<![\w.])[-+]?\d[\d_]*\.\d[\d_]*(?:[eE][-+]?\d+)?(?![\w.])", text):
         try:
-            node = loader.get_single_node()
-            if node is None:
-                return None, {}
-            lines: dict[tuple, int] = {}
-            _node_lines(node, (), lines, set(), display)
-            return loader.construct_document(node), lines
-        finally:
-            loader.dispose()
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        col = f", kolonne {mark.column + 1}" if mark else ""
-        raise InputError(Problem(f"ugyldig YAML{col}: {exc.problem}", file=display,
-                                 line=mark.line + 1 if mark else None)) from None
-    except yaml.YAMLError as exc:
-        raise InputError(Problem(f"ugyldig YAML: {exc}", file=display)) from None
-    except RecursionError:
-        raise InputError(Problem("YAML-en er for dypt nøstet", file=display)) from None
-
-
-def _node_lines(node: yaml.Node, path: tuple, lines: dict[tuple, int], seen: set[int], display: str) -> None:
-    """Line of every value by its path of raw keys; a node met twice is an alias, which is refused."""
-    if id(node) in seen and not isinstance(node, yaml.ScalarNode):
-        raise InputError(Problem("ankere og aliaser (& og *) er ikke tillatt i et endringsforslag", file=display,
-                                 line=node.start_mark.line + 1))
-    seen.add(id(node))
-    lines[path] = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        for key, value in node.value:
-            lines[path + (str(key.value),)] = key.start_mark.line + 1
-            _node_lines(value, path + (str(key.value),), lines, seen, display)
-            lines[path + (str(key.value),)] = key.start_mark.line + 1
-    elif isinstance(node, yaml.SequenceNode):
-        for i, value in enumerate(node.value):
-            _node_lines(value, path + (i,), lines, seen, display)
+            found.setdefault(float(match.group().replace("_", "")), (match.group(), text.count("\n", 0, match.start()) + 1))
+        except ValueError:
+            continue
+    return found
 
 
 def _canonical(data: Any, keys: dict[str, tuple[str, ...]], raw_path: tuple, raw_lines: dict[tuple, int],
-               path: tuple, lines: dict[tuple, int], display: str, problems: list[Problem]) -> Any:
+               path: tuple, lines: dict[tuple, int], display: str, problems: list[Problem],
+               raw_texts: dict | None = None, texts: dict[tuple, str] | None = None) -> Any:
     """Rename accepted spellings to the canonical keys, carrying each value's line along."""
     if not isinstance(data, dict):
         return data
@@ -314,7 +296,7 @@ def _canonical(data: Any, keys: dict[str, tuple[str, ...]], raw_path: tuple, raw
         sub_raw = raw_path + (str(key),)
         if canon == "endringer" and isinstance(value, list):
             value = [_canonical(item, CHANGE_KEYS, sub_raw + (i,), raw_lines, path + (canon, i), lines, display,
-                                problems) for i, item in enumerate(value)]
+                                problems, raw_texts, texts) for i, item in enumerate(value)]
             for i in range(len(value)):
                 if sub_raw + (i,) in raw_lines:
                     lines[path + (canon, i)] = raw_lines[sub_raw + (i,)]
@@ -324,14 +306,29 @@ def _canonical(data: Any, keys: dict[str, tuple[str, ...]], raw_path: tuple, raw
             for year in value:
                 if sub_raw + (str(year),) in raw_lines:
                     lines[path + (canon, str(year))] = raw_lines[sub_raw + (str(year),)]
+                _written(raw_texts, texts, sub_raw + (str(year),), value[year], path + (canon, str(year)), lines)
+        elif canon == "belop":
+            _written(raw_texts, texts, sub_raw, value, path + (canon,), lines)
         out["del" if canon == "del" else canon] = value
     return out
+
+
+def _written(raw_texts: dict | None, texts: dict[tuple, str] | None, raw_path: tuple, value: Any,
+             path: tuple, lines: dict[tuple, int]) -> None:
+    """Keep the text an amount was written as (by its raw path in YAML; by its value in TOML, with its line)."""
+    if raw_texts is None or texts is None:
+        return
+    if raw_path in raw_texts:
+        texts[path] = raw_texts[raw_path]
+    elif isinstance(value, float) and value in raw_texts:
+        texts[path], line = raw_texts[value]
+        lines.setdefault(path, line)
 
 
 def _problem(err: dict, data: Any, lines: dict[tuple, int], display: str) -> Problem:
     loc = tuple(err["loc"])
     words = ERROR_WORDS.get(err["type"])
-    message = words or str(err["msg"]).removeprefix("Value error, ")
+    message = words or pydantic_message(err)
     if err["type"] in ("greater_than_equal", "less_than_equal", "greater_than") and "ctx" in err:
         limit = next(iter(err["ctx"].values()))
         message = f"{words} (grense {limit})"
@@ -355,7 +352,7 @@ def _problem(err: dict, data: Any, lines: dict[tuple, int], display: str) -> Pro
 
 
 def _parse_amounts(index: int, change: ChangeSpec, lines: dict[tuple, int], display: str,
-                   problems: list[Problem]) -> ProposedChange:
+                   problems: list[Problem], texts: dict[tuple, str] | None = None) -> ProposedChange:
     base_line = lines.get(("endringer", index))
     where = f"endring nr. {index + 1}"
     proposed = ProposedChange(index + 1, change, {}, None, base_line)
@@ -372,24 +369,26 @@ def _parse_amounts(index: int, change: ChangeSpec, lines: dict[tuple, int], disp
                 problems.append(Problem(f"{where}: «{key}» er ikke et årstall (beløp oppgis per år, f.eks. 2024: 5000)",
                                         file=display, line=line, table=change.tabell, label=change.linje))
                 continue
-            amount = _amount(value, where, display, line, change, year, problems)
+            amount = _amount(value, where, display, line, change, year, problems,
+                             (texts or {}).get(("endringer", index, "belop", str(key))))
             if amount is not None:
                 proposed.amounts[year] = amount
                 proposed.year_lines[year] = line
     else:
         line = lines.get(("endringer", index, "belop")) or base_line
-        proposed.every_year = _amount(raw, where, display, line, change, None, problems)
+        proposed.every_year = _amount(raw, where, display, line, change, None, problems,
+                                      (texts or {}).get(("endringer", index, "belop")))
     return proposed
 
 
 def _amount(value: Any, where: str, display: str, line: int | None, change: ChangeSpec, year: int | None,
-            problems: list[Problem]) -> int | None:
+            problems: list[Problem], written: str | None = None) -> int | None:
     if isinstance(value, (dict, list)) or value is None:
         problems.append(Problem(f"{where}: beløpet skal være et tall i 1000 kr per år, f.eks. {{2024: 5000}}",
                                 file=display, line=line, table=change.tabell, label=change.linje, year=year))
         return None
     try:
-        amount = parse_amount(value)
+        amount = whole_amount(value, written if isinstance(written, str) else None)
     except AmountError as exc:
         problems.append(Problem(f"{where}: {exc}", file=display, line=line, table=change.tabell, label=change.linje,
                                 year=year))

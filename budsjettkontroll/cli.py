@@ -263,7 +263,8 @@ def explain(rule_id: Annotated[str, typer.Argument(help="Regel-id, nøkkeltall e
 @app.command()
 def template(
     path: Annotated[Path, typer.Argument(help="Ny mappe, eller en fil som slutter på .xlsx")],
-    year: Annotated[Optional[int], typer.Option("--year", help="Første økonomiplanår (årsbudsjettet).")] = None,
+    year: Annotated[Optional[str], typer.Option("--year", help="Første økonomiplanår (årsbudsjettet), "
+                                                "1992-2097.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Overskriv om den finnes.")] = False,
 ) -> None:
     """Skriv en tom budsjettpakke (mappe eller arbeidsbok) med forskriftens linjer ferdig utfylt."""
@@ -271,8 +272,14 @@ def template(
     from .template import template_budget
     from .writer import write_package
 
+    first = None
+    if year is not None:  # the template has two years before and three after: all within 1990-2100
+        text = year.strip()
+        if not (text.isascii() and text.isdigit() and len(text) == 4 and 1992 <= int(text) <= 2097):
+            fail([f"--year «{year[:20]}»: første planår må være et årstall mellom 1992 og 2097"])
+        first = int(text)
     try:
-        written = write_package(template_budget(year), path, force=force)
+        written = write_package(template_budget(first), path, force=force)
     except InputError as exc:
         fail(exc.problems)
     typer.echo(f"skrev mal til {written}")

@@ -7,6 +7,7 @@ A bad value is bad input: it is reported naming the file (or variable) and key, 
 
 from __future__ import annotations
 
+import math
 import os
 import tomllib
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ LIST_KEYS = ("paths", "select", "ignore")
 KEYS = ("paths", "policy", "fail_on", "tolerance", "select", "ignore", "waivers", "format")
 PATH_KEYS = ("paths", "waivers")  # relative to the configuration file's folder
 MAX_CONFIG_BYTES = 1024 * 1024
+MAX_TOLERANCE = 1_000_000  # 1000 kr per ledd: a billion kroner of rounding is no rounding
 META_FILE = "budsjett.toml"  # as package.META_FILE; not imported, so reading settings does not load pandas
 
 
@@ -78,7 +80,7 @@ def _mentions_tool(path: Path) -> bool:
         return False
     try:
         tool = tomllib.loads(text).get("tool")
-    except tomllib.TOMLDecodeError:
+    except (tomllib.TOMLDecodeError, ValueError, RecursionError):
         return "tool.budsjettkontroll" in text  # ours but broken: read_config reports it
     return isinstance(tool, dict) and "budsjettkontroll" in tool
 
@@ -88,14 +90,14 @@ def read_config(path: Path) -> dict[str, Any]:
     display = str(path)
     if not path.is_file():
         raise InputError(Problem("konfigurasjonsfilen finnes ikke", file=display))
-    if path.stat().st_size > MAX_CONFIG_BYTES:
-        raise InputError(Problem("konfigurasjonsfilen er større enn 1 MB", file=display))
+    from .readers import check_size, read_limited
+    from .safeload import load_toml
+
+    check_size(path, display)
     try:
-        data = tomllib.loads(path.read_bytes().decode("utf-8-sig"))
+        data = load_toml(read_limited(path, display, MAX_CONFIG_BYTES).decode("utf-8-sig"), display)
     except UnicodeDecodeError:
         raise InputError(Problem("er ikke UTF-8", file=display)) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(Problem(f"ugyldig TOML: {exc}", file=display)) from None
     table = data.get("tool", {}).get("budsjettkontroll") if isinstance(data.get("tool"), dict) else None
     if table is None:
         if path.name == PYPROJECT:
@@ -142,8 +144,12 @@ def _check(key: str, value: Any) -> Any:
     if key == "tolerance":
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ValueError(f"må være et tall, ikke «{value}»")
+        if not math.isfinite(value):
+            raise ValueError(f"må være et endelig tall, ikke «{value}»")
         if value < 0:
             raise ValueError("kan ikke være negativ")
+        if value > MAX_TOLERANCE:
+            raise ValueError(f"er urimelig stor (grensen er {MAX_TOLERANCE} i 1000 kr)")
         return float(value)
     if not isinstance(value, str) or not value.strip():
         raise ValueError("må være en tekst")
@@ -194,7 +200,7 @@ def resolve_settings(cli: dict[str, Any], config: Path | None = None, environ: d
     layers = [
         (read_config(path) if path else {}, str(path) if path else ""),
         (read_environment(env_source), "miljøvariabel"),
-        ({k: v for k, v in cli.items() if k in KEYS and v not in (None, [], ())}, "kommandolinjen"),
+        (_checked_cli(cli), "kommandolinjen"),
     ]
     settings = Settings(config_file=path)
     for values, source in layers:
@@ -202,6 +208,20 @@ def resolve_settings(cli: dict[str, Any], config: Path | None = None, environ: d
             setattr(settings, key, value)
             settings.sources[key] = source if source != "miljøvariabel" else ENV_PREFIX + key.upper()
     return settings
+
+
+def _checked_cli(cli: dict[str, Any]) -> dict[str, Any]:
+    """The command line's values, checked like the others (--tolerance nan is as wrong as tolerance = nan)."""
+    values = {k: v for k, v in cli.items() if k in KEYS and v not in (None, [], ())}
+    problems = []
+    if "tolerance" in values:
+        try:
+            values["tolerance"] = _check("tolerance", values["tolerance"])
+        except ValueError as exc:
+            problems.append(Problem(f"--tolerance {exc}"))
+    if problems:
+        raise InputError(problems)
+    return values
 
 
 def packages_of(files: list[Path]) -> list[Path]:

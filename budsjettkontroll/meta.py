@@ -50,8 +50,8 @@ class Years(BaseModel):
         if len(every) != len(set(every)):
             raise ValueError("et år er oppført under flere av regnskap, budsjett og plan")
         for y in every:
-            if not 1900 <= y <= 2200:
-                raise ValueError(f"{y} er ikke et årstall")
+            if not 1990 <= y <= 2100:
+                raise ValueError(f"{y} er ikke et årstall mellom 1990 og 2100")
         return self
 
     @property
@@ -120,7 +120,20 @@ class BudgetMeta(BaseModel):
     @classmethod
     def _year_keys(cls, value: object) -> object:
         if isinstance(value, dict):
-            return {int(k): v for k, v in value.items()}
+            try:
+                return {int(k): v for k, v in value.items()}
+            except (TypeError, ValueError):
+                raise ValueError("nøklene skal være årstall, f.eks. 2024 = 4.5") from None
+        return value
+
+    @field_validator("interest_rate")
+    @classmethod
+    def _sane_rates(cls, value: dict[int, Decimal]) -> dict[int, Decimal]:
+        for year, rate in value.items():
+            if not 1990 <= year <= 2100:
+                raise ValueError(f"{year} er ikke et årstall mellom 1990 og 2100")
+            if not rate.is_finite() or not 0 <= rate <= 100:
+                raise ValueError(f"renten for {year} er {rate} %; den skal være mellom 0 og 100 %")
         return value
 
     @property

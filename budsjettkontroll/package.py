@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tomllib
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -69,13 +68,15 @@ def load_package(path: str | Path | None = None) -> Budget:
 
 
 def parse_meta(data: dict[str, Any], display: str) -> BudgetMeta:
+    from .safeload import clean, pydantic_message
+
     try:
-        return BudgetMeta.model_validate(data)
+        return BudgetMeta.model_validate(clean(data))
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
             field = ".".join(str(p) for p in err["loc"])
-            problems.append(Problem(f"feltet «{field}»: {err['msg']}", file=display))
+            problems.append(Problem(f"feltet «{field}»: {pydantic_message(err)}", file=display))
         raise InputError(problems) from None
 
 
@@ -85,12 +86,9 @@ def _read_toml(path: Path) -> dict[str, Any]:
         text = read_limited(path, display).decode("utf-8-sig")
     except UnicodeDecodeError:
         raise InputError(Problem("er ikke UTF-8", file=display)) from None
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(Problem(f"ugyldig TOML: {exc}", file=display)) from None
-    except RecursionError:
-        raise InputError(Problem("ugyldig TOML: for dypt nøstet", file=display)) from None
+    from .safeload import load_toml
+
+    return load_toml(text, display)  # duplicate keys, depth, nan/inf and huge numbers refused; control characters shown
 
 
 def _finish(meta: BudgetMeta, raws: list[RawTable], source: Path, files: dict[str, Path], notes: list[str]) -> Budget:

@@ -217,26 +217,50 @@ def schema() -> dict[str, Any]:
     return json.loads((policy_dir() / SCHEMA_FILE).read_text(encoding="utf-8"))
 
 
-def resolve(name_or_path: str | Path) -> Path:
-    candidate = Path(name_or_path)
-    if candidate.is_file():
-        return candidate.resolve()
-    bundled = policy_dir() / f"{name_or_path}.yaml"
-    if re.fullmatch(r"[a-z0-9][a-z0-9_-]*", str(name_or_path)) and bundled.is_file():
-        return bundled.resolve()
-    raise InputError(Problem("handlingsregelpakken finnes ikke (verken som fil eller som medfølgende pakke: "
-                             f"{', '.join(bundled_policies())})", file=str(name_or_path)))
+PACK_SUFFIXES = (".yaml", ".yml")
 
 
-def load_policy(name_or_path: str | Path | None) -> Policy:
+def resolve(name_or_path: str | Path, base: Path | None = None, named_in: str | None = None) -> Path:
+    """A bundled pack's name (asker, nasjonal), or a path to a .yaml pack: relative to `base` (the package's folder,
+    for budsjett.toml's `policy`), else to the working directory. Anything that is not a .yaml file is refused
+    unread: `policy = "hemmelig.env"` must not put a secret into a CI log."""
+    text = str(name_or_path)
+    if re.fullmatch(r"[a-z0-9][a-z0-9_-]*", text) and (policy_dir() / f"{text}.yaml").is_file():
+        return (policy_dir() / f"{text}.yaml").resolve()
+    candidate = Path(text)
+    if base is not None and not candidate.is_absolute():
+        candidate = base / candidate
+    where = f"{named_in}: policy «{text}»" if named_in else None
+    path_like = "/" in text or "\\" in text or candidate.suffix != ""
+    if path_like and candidate.suffix.lower() not in PACK_SUFFIXES:
+        raise InputError(Problem("er ikke en handlingsregelpakke: oppgi navnet på en medfølgende pakke "
+                                 f"({', '.join(bundled_policies())}) eller en .yaml-fil", file=where or text))
+    try:
+        regular = candidate.is_file()
+    except OSError:
+        regular = False
+    if not regular:
+        raise InputError(Problem("handlingsregelpakken finnes ikke (verken som .yaml-fil eller som medfølgende pakke: "
+                                 f"{', '.join(bundled_policies())})", file=where or text))
+    return candidate.resolve()
+
+
+def load_policy(name_or_path: str | Path | None, base: Path | None = None, named_in: str | None = None) -> Policy:
     """A pack by path or bundled name (asker, nasjonal); None gives the national pack. Cached per file version."""
-    path = resolve(name_or_path if name_or_path else DEFAULT_POLICY)
+    path = resolve(name_or_path if name_or_path else DEFAULT_POLICY, base, named_in)
     return _load_cached(path, path.stat().st_mtime)
 
 
 def policy_for(budget, override: str | Path | None = None) -> Policy:
-    """--policy wins over budsjett.toml's `policy`, which wins over the national pack."""
-    return load_policy(override or budget.meta.policy or DEFAULT_POLICY)
+    """--policy wins over budsjett.toml's `policy` (relative to the package), which wins over the national pack."""
+    if override:
+        return load_policy(override)
+    if budget.meta.policy:
+        source = Path(budget.source) if budget.source is not None else None
+        base = None if source is None else (source if source.is_dir() else source.parent)
+        named_in = str(budget.files.get("budsjett", source)) if source is not None else None
+        return load_policy(budget.meta.policy, base, named_in)
+    return load_policy(DEFAULT_POLICY)
 
 
 @lru_cache(maxsize=32)
@@ -246,9 +270,13 @@ def _load_cached(path: Path, mtime: float) -> Policy:
 
 def _load(path: Path) -> Policy:
     from .rules.loader import safe_yaml, schema_errors, shipped
+    from .safeload import pydantic_message, schema_message
 
     display = str(path)
     data = safe_yaml(path, display)
+    if not isinstance(data, dict) or "policy" not in data or "rules" not in data:  # never quote what it holds
+        raise InputError(Problem("er ikke en handlingsregelpakke (en YAML-tabell med «policy:» og «rules:»)",
+                                 file=display))
     problems = []  # a shipped pack's JSON-Schema check is a test, not a cost of every run (see rules.loader.shipped)
     for err in ([] if shipped(path) else schema_errors(data, schema())):
         where = list(err.path)
@@ -260,13 +288,13 @@ def _load(path: Path) -> Policy:
                 rule = f"regel nr. {where[1] + 1}, "
             where = where[2:]
         field_name = ".".join(str(p) for p in where) or "(rot)"
-        problems.append(Problem(f"{rule}feltet «{field_name}»: {err.message}", file=display))
+        problems.append(Problem(f"{rule}feltet «{field_name}»: {schema_message(err)}", file=display))
     if problems:
         raise InputError(problems)
     try:
         spec = PolicyPack.model_validate(data)
     except ValidationError as exc:
-        raise InputError([Problem(f"feltet «{'.'.join(map(str, e['loc']))}»: {e['msg']}", file=display)
+        raise InputError([Problem(f"feltet «{'.'.join(map(str, e['loc']))}»: {pydantic_message(e)}", file=display)
                           for e in exc.errors()]) from None
     problems = _semantic_problems(spec, display)
     if problems:

@@ -22,11 +22,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .errors import InputError, Problem
 from .findings import FAIL, WAIVED, Finding
+from .safeload import pydantic_message
 
 WHOLE = "hele"
 EXPIRED_RULE = "BK-unntak-utlopt"
@@ -56,6 +56,9 @@ class WaiverSpec(BaseModel):
     def _years(cls, value: Any) -> Any:
         if isinstance(value, list) and not value:
             raise ValueError("minst ett år")
+        for year in value if isinstance(value, list) else [value]:
+            if isinstance(year, int) and not 1990 <= year <= 2100:
+                raise ValueError(f"{year} er ikke et årstall mellom 1990 og 2100")
         return value
 
 
@@ -104,14 +107,24 @@ class Waiver:
 
 def load_waivers(path: str | Path) -> list[Waiver]:
     """Read a waiver file (YAML, safe loader): a list, or a mapping with the list under `waivers`."""
-    from .rules.loader import safe_yaml
+    from .rules.loader import MAX_PACK_BYTES
+    from .readers import check_size, read_limited
+    from .safeload import load_yaml_document
 
     path = Path(path)
     display = str(path)
-    data = safe_yaml(path, display)
-    lines = _entry_lines(path)
+    check_size(path, display)
+    try:
+        text = read_limited(path, display, MAX_PACK_BYTES).decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError(Problem("er ikke UTF-8", file=display)) from None
+    doc = load_yaml_document(text, display)
+    data = doc.data
+    prefix: tuple = ()
     if isinstance(data, dict) and set(data) <= {"waivers"}:
         data = data.get("waivers")
+        prefix = ("waivers",)
+    lines = [doc.lines.get(prefix + (i,)) for i in range(len(data))] if isinstance(data, list) else []
     if data is None:
         return []
     if not isinstance(data, list):
@@ -128,7 +141,7 @@ def load_waivers(path: str | Path) -> list[Waiver]:
         except ValidationError as exc:
             for err in exc.errors():
                 field_name = str(err["loc"][0]) if err["loc"] else "(unntaket)"
-                message = err["msg"].removeprefix("Value error, ")
+                message = pydantic_message(err)
                 if err["type"] == "missing":
                     message = "mangler" + (" (påkrevd: hvorfor bruddet godtas)" if field_name == "justification" else "")
                 problems.append(Problem(f"unntak nr. {index + 1}, feltet «{field_name}»: {message}",
@@ -138,19 +151,6 @@ def load_waivers(path: str | Path) -> list[Waiver]:
     if problems:
         raise InputError(problems)
     return waivers
-
-
-def _entry_lines(path: Path) -> list[int]:
-    """The line each waiver starts on, so a warning about it points at the right line of the file."""
-    try:
-        node = yaml.compose(path.read_bytes().decode("utf-8-sig"), Loader=yaml.SafeLoader)
-    except (yaml.YAMLError, UnicodeDecodeError, OSError):
-        return []
-    if isinstance(node, yaml.MappingNode):
-        node = next((v for k, v in node.value if getattr(k, "value", None) == "waivers"), None)
-    if not isinstance(node, yaml.SequenceNode):
-        return []
-    return [item.start_mark.line + 1 for item in node.value]
 
 
 def apply_waivers(results: list, waivers: list[Waiver], today: dt.date | None = None,

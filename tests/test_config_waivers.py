@@ -142,7 +142,7 @@ def test_bad_configuration_is_exit_2_naming_file_and_key(repo, content, message)
     result = run("--format", "json")
     assert result.exit_code == 2 and result.stdout == "" and "Traceback" not in result.output
     (line,) = result.stderr.strip().splitlines()
-    assert line.startswith(f"feil: {config}: ") and message in line
+    assert line.startswith((f"feil: {config}: ", f"feil: {config}:1: ")) and message in line
 
 
 def test_bad_environment_is_exit_2_naming_the_variable(repo):

@@ -212,7 +212,8 @@ def test_duplicate_line(asker_copy):
 
 def test_toml_syntax_error_names_line_and_column(asker_copy):
     (asker_copy / "budsjett.toml").write_text('kommune = "Asker\n', encoding="utf-8")
-    bad(asker_copy, f"feil: {asker_copy / 'budsjett.toml'}: ugyldig TOML: Illegal character '\\n' (at line 1, column 17)")
+    bad(asker_copy, f"feil: {asker_copy / 'budsjett.toml'}:1: ugyldig TOML, kolonne 17: ulovlig tegn '\\n' (en tekst som "
+                    "ikke er avsluttet?)")
 
 
 def test_every_problem_is_reported_at_once(asker_copy):

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import rule_engine
-import yaml
 from pydantic import ValidationError
 
 from ..derive import BOOL, COLLECTIONS, NUMBER, TEXT, known_names
@@ -22,7 +21,6 @@ from .model import PackSpec, RuleSpec
 
 SCHEMA_FILE = "rule-pack.schema.json"
 MAX_PACK_BYTES = 2 * 1024 * 1024
-MAX_YAML_NODES = 100_000  # lov.yaml has a few thousand; a billion-laughs file has 10^9
 _NAME = re.compile(r"(?<![\w$.])([a-zA-Z_][a-zA-Z0-9_]*)")
 _TYPES = {NUMBER: rule_engine.DataType.FLOAT, TEXT: rule_engine.DataType.STRING, BOOL: rule_engine.DataType.BOOLEAN}
 MESSAGE_ONLY = {"subject", "ar", "aar"}  # filled in by the engine for every message
@@ -95,69 +93,11 @@ def safe_yaml(path: Path, display: str | None = None) -> Any:
 
 
 def safe_yaml_text(text: str, display: str) -> Any:
-    """Parse YAML text safely: the safe loader (a tag such as !!python/object is refused), and aliases bounded
-    (a «billion laughs» file of a few lines that expands to 10^9 nodes, or an alias to itself, is refused
-    before anything walks it)."""
-    if _FAST_LOADER is not None:  # libyaml: same safe constructor, ten times faster; its errors are re-read below
-        try:
-            return _safe_load_with(_FAST_LOADER, text, display)
-        except InputError:
-            pass  # a refused file is read again by the pure-Python loader, whose messages (line, column) are the ones shown
-    return _safe_load_with(yaml.SafeLoader, text, display)
+    """Parse YAML text safely: see safeload.load_yaml (no tags, aliases bounded, duplicate keys refused, depth
+    bounded, invalid dates and nan/inf refused, control characters made visible)."""
+    from ..safeload import load_yaml
 
-
-_FAST_LOADER = getattr(yaml, "CSafeLoader", None)
-
-
-def _safe_load_with(loader_class, text: str, display: str) -> Any:
-    loader = None
-    try:
-        loader = loader_class(text)  # the pure-Python reader refuses non-printable characters already here
-        node = loader.get_single_node()
-        if node is None:
-            return None
-        _bounded_expansion(node, display)
-        return loader.construct_document(node)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
-        col = f", kolonne {mark.column + 1}" if mark else ""
-        raise InputError(Problem(f"ugyldig YAML{col}: {exc.problem or exc.context}", file=display, line=line)) from None
-    except yaml.YAMLError as exc:
-        raise InputError(Problem(f"ugyldig YAML: {' '.join(str(exc).split())}", file=display)) from None
-    except RecursionError:
-        raise InputError(Problem("YAML-en er for dypt nøstet", file=display)) from None
-    finally:
-        if loader is not None:
-            loader.dispose()
-
-
-def _bounded_expansion(root: yaml.Node, display: str) -> None:
-    """Count the nodes the document has once every alias is expanded (memoised, so it costs only the nodes the
-    file really has); refuse a cycle or more than MAX_YAML_NODES."""
-    children = lambda n: [c for kv in n.value for c in kv] if isinstance(n, yaml.MappingNode) else \
-        (list(n.value) if isinstance(n, yaml.SequenceNode) else [])  # noqa: E731
-    size: dict[int, int | None] = {}
-    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
-    while stack:
-        node, done = stack.pop()
-        if done:
-            total = 1 + sum(size[id(c)] or 0 for c in children(node))
-            if total > MAX_YAML_NODES:
-                line = node.start_mark.line + 1 if node.start_mark else None
-                raise InputError(Problem(f"YAML-en blir til mer enn {MAX_YAML_NODES} verdier når aliasene (*navn) "
-                                         "foldes ut; det er ingen regel- eller endringsfil", file=display, line=line))
-            size[id(node)] = total
-            continue
-        if id(node) in size:
-            if size[id(node)] is None:
-                line = node.start_mark.line + 1 if node.start_mark else None
-                raise InputError(Problem("YAML-en refererer til seg selv (et alias inne i sitt eget anker)",
-                                         file=display, line=line))
-            continue
-        size[id(node)] = None
-        stack.append((node, True))
-        stack.extend((c, False) for c in children(node))
+    return load_yaml(text, display)
 
 
 def _rule_names(data: Any, index: int) -> str:
@@ -219,6 +159,8 @@ def schema_errors(data: Any, schema_of: dict[str, Any]) -> list:
 
 
 def _load(path: Path) -> Pack:
+    from ..safeload import pydantic_message, schema_message
+
     display = str(path)
     data = _dates_as_text(safe_yaml(path, display))
     problems = []
@@ -226,7 +168,7 @@ def _load(path: Path) -> Pack:
         where = list(err.path)
         rule = f"regel {_rule_names(data, where[1])}, " if len(where) > 1 and where[0] == "rules" else ""
         field_name = ".".join(str(p) for p in where[2:] if not isinstance(p, int)) if rule else ".".join(map(str, where))
-        message = err.message
+        message = schema_message(err)  # never err.message: it quotes the value, and a file can hold secrets
         if err.validator == "required" and isinstance(err.instance, dict):
             # name the missing field itself, not the object that lacks it
             named = re.match(r"'([^']+)' is a required property", err.message)
@@ -249,11 +191,11 @@ def _load(path: Path) -> Pack:
             loc = list(e["loc"])
             if len(loc) > 1 and loc[0] == "rules" and isinstance(loc[1], int):
                 field_name = ".".join(str(p) for p in loc[2:] if not isinstance(p, int)) or "(regelen)"
-                message = e["msg"].removeprefix("Value error, ")
+                message = pydantic_message(e)
                 problems.append(Problem(f"regel {_rule_names(data, loc[1])}, feltet «{field_name}»: {message}",
                                         file=display))
             else:
-                problems.append(Problem(f"feltet «{'.'.join(map(str, loc))}»: {e['msg']}", file=display))
+                problems.append(Problem(f"feltet «{'.'.join(map(str, loc))}»: {pydantic_message(e)}", file=display))
         raise InputError(problems) from None
     return Pack(spec, path, _compile_all(spec, display))
 
