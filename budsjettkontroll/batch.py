@@ -98,6 +98,8 @@ class BatchSettings:
     ignore: list[str] = field(default_factory=list)
     extra_packs: list[str] = field(default_factory=list)
     waivers: str | None = None  # path of the waiver file
+    report_settings: list = field(default_factory=list)  # report/settings.py entries: what changed the judging
+    config_file: str | None = None
 
 
 @dataclass
@@ -227,7 +229,7 @@ _FINDINGS = "\u0000findings\u0000"  # stands in for the findings array while the
 
 def _render(result, settings: BatchSettings, path: str) -> str | tuple[str, str]:
     if settings.fmt == "json":
-        return _json_parts(result, settings.fail_on)
+        return _json_parts(result, settings.fail_on, settings)
     if settings.verbose:
         from .report import terminal
 
@@ -235,12 +237,13 @@ def _render(result, settings: BatchSettings, path: str) -> str | tuple[str, str]
     return _failures_text(result, settings, path)
 
 
-def _json_parts(result, fail_on: str) -> tuple[str, str]:
+def _json_parts(result, fail_on: str, settings: BatchSettings | None = None) -> tuple[str, str]:
     """The result as in the one-budget JSON report, and its findings alone (each serialised once; the batch
     document lists them in its result and again, like the multi-budget report, in its top-level «findings»)."""
     from .report.jsonout import result_dict
 
-    data = result_dict(result, fail_on)
+    options = {"settings": settings.report_settings, "config_file": settings.config_file} if settings else {}
+    data = result_dict(result, fail_on, options)
     items = ",\n".join(textwrap.indent(json.dumps(f, ensure_ascii=False, indent=2, default=str), "    ")
                         for f in data["findings"])
     data["findings"] = _FINDINGS
@@ -252,13 +255,13 @@ def _json_parts(result, fail_on: str) -> tuple[str, str]:
 def _failures_text(result, settings: BatchSettings, path: str) -> str:
     """Compact: one heading per package, one line per failure at warning level or above (or --fail-on)."""
     from .findings import FAIL, SEVERITY_RANK
-    from .report.present import SEVERITY_WORD, sort_findings, verdict
+    from .report.present import SEVERITY_WORD, result_verdict, sort_findings, verdict
 
     meta = result.budget.meta
     shown_from = min(SEVERITY_RANK["warning"], SEVERITY_RANK[settings.fail_on])
     failed = [f for f in sort_findings(result.findings)
               if f.status == FAIL and SEVERITY_RANK[f.severity] >= shown_from]
-    lines = [f"== {meta.kommune} kommune – {meta.title} ({path}): {verdict(result.findings, settings.fail_on)}"]
+    lines = [f"== {meta.kommune} kommune – {meta.title} ({path}): {result_verdict(result, settings.fail_on)}"]
     for f in failed:
         where = f"{f.year}" if f.year else "hele perioden"
         subject = f" [{f.subject}]" if f.subject else ""

@@ -145,8 +145,12 @@ def check(
         results = [run_check(load_package(p), options, settings.policy, extra_packs=extra_pack) for p in targets]
         apply_waivers(results, accepted, wanted=lambda rule: _wanted(rule, options))
         name = settings.format or choose_format(None, output)
+        from .report.settings import from_settings
+
         text = renderer(name).render(results, {"fail_on": settings.fail_on, "verbose": verbose,
-                                               "color": name == "rich" and output is None})
+                                               "color": name == "rich" and output is None,
+                                               "settings": from_settings(settings, extra_pack),
+                                               "config_file": settings.config_file})
         emit(text, output, force, [f for r in results for f in r.budget.files.values()])
     except InputError as exc:
         fail(exc.problems)
@@ -159,12 +163,15 @@ def _check_batch(paths: list[Path], settings, options, extra_packs, verbose: boo
     """Every package below the folders, streamed (see batch.py); one bad package does not stop the others."""
     from .batch import BatchSettings, report_file, run
     from .errors import InputError
+    from .report.settings import from_settings
     from .waivers import load_waivers
 
     name = settings.format or choose_format(None, output)
     batch = BatchSettings(fmt=name, fail_on=settings.fail_on, policy=settings.policy, verbose=verbose,
                           tolerance=options.tolerance, select=options.select, ignore=options.ignore,
-                          extra_packs=list(extra_packs or []), waivers=settings.waivers)
+                          extra_packs=list(extra_packs or []), waivers=settings.waivers,
+                          report_settings=from_settings(settings, extra_packs),
+                          config_file=str(settings.config_file) if settings.config_file else None)
     try:
         if settings.waivers:
             load_waivers(settings.waivers)  # a broken waiver file is one error, not one per package

@@ -359,7 +359,9 @@ def test_terminal_shows_rounding_as_merknad_not_brudd(work):
     assert f"Merknader ({len(remarks)})" in text
     brudd = text.split("Merknader (")[0]
     assert "FORSKR-5-avrunding" not in brudd.split("Konklusjon:")[1]
-    assert text.count("MERKNAD") == len(remarks)
+    assert text.count("MERKNAD") == len({f["rule"] for f in remarks})  # one line per rule; --verbose shows each
+    verbose = run("lovlig", "--format", "text", "--verbose").stdout
+    assert verbose.count("MERKNAD") == len(remarks)
 
 
 def test_no_color_is_honoured(work):
@@ -480,3 +482,96 @@ def test_amend_check_formats_report_the_amended_budget(work, fmt):
         assert [(r["ruleId"], r["properties"]["year"]) for r in errors] == [("KL-14-4-balanse-drift", 2025)]
     else:
         assert "Merforbruk 5 000 i 2025" in result.stdout and 'class="verdict bad"' in result.stdout
+
+
+# --- Settings that change what is judged (issue 14 item 2) -------------------------------------------------------
+
+FILTER_FORMATS = ("text", "markdown", "html", "json")
+
+
+def _verdict_and_settings(fmt: str, *args: str, env: dict | None = None) -> str:
+    result = run("brudd", "--format", fmt, *args, env=env)
+    assert result.exit_code == 0, result.output  # the one breach is in the ignored rule
+    if fmt == "json":
+        data = json.loads(result.stdout)
+        jsonschema.Draft202012Validator(schema()).validate(data)
+        return json.dumps({"verdict": data["verdict"]["text"], "settings": data["settings"]}, ensure_ascii=False)
+    if fmt == "html":
+        return " ".join(parse_html(result.stdout).text)
+    return " ".join(result.stdout.replace("\\", "").split())
+
+
+@pytest.mark.parametrize("fmt", FILTER_FORMATS)
+def test_ignored_rule_is_stated_next_to_the_verdict_in_every_format(work, fmt):
+    text = _verdict_and_settings(fmt, "--ignore", BROKEN[0])
+    assert "INGEN LOVBRUDD FUNNET (1 regel utelatt)" in text
+    assert "INGEN LOVBRUDD FUNNET," not in text and "INGEN LOVBRUDD FUNNET;" not in text
+    assert BROKEN[0] in text and "kommandolinjen" in text
+    if fmt == "text":  # next to the conclusion: within the first lines, before the breaches
+        head = text.split("Brudd")[0]
+        assert "Konklusjon: INGEN LOVBRUDD FUNNET (1 regel utelatt)" in head
+        assert "Hoppet over (--ignore)" in head
+
+
+@pytest.mark.parametrize("fmt", FILTER_FORMATS)
+def test_settings_from_environment_and_config_file_name_their_source(work, fmt):
+    (work / "pyproject.toml").write_text('[tool.budsjettkontroll]\nignore = ["FORSKR-5-sumlinjer"]\n', "utf-8")
+    text = _verdict_and_settings(fmt)
+    assert "(1 regel utelatt)" in text and "pyproject.toml [tool.budsjettkontroll]" in text
+    (work / "pyproject.toml").unlink()
+    text = _verdict_and_settings(fmt, env={"BUDSJETTKONTROLL_IGNORE": "FORSKR-5-sumlinjer"})
+    assert "(1 regel utelatt)" in text and "miljøvariabelen BUDSJETTKONTROLL_IGNORE" in text
+
+
+def test_json_settings_lists_the_rules_left_out_and_the_waiver_file(work):
+    (work / "unntak.yaml").write_text("waivers:\n  - rule: FORSKR-5-sumlinjer\n    year: 2025\n    subject: Netto "
+                                      "finansutgifter\n    justification: Renteutgiftene er oppjustert etter trykking.\n",
+                                      "utf-8")
+    data = check_json("brudd", "--waivers", "unntak.yaml", "--select", "FORSKR-5", "--pack", "lov")
+    entries = {e["key"]: e for e in data["settings"]["entries"]}
+    assert entries["waivers"]["value"] == "unntak.yaml" and entries["waivers"]["effect"] == "1 funn unntatt"
+    assert entries["select"]["source"] == "kommandolinjen" and entries["pack"]["value"] == ["lov"]
+    left_out = data["settings"]["rules_left_out"]
+    assert left_out and not any(r.startswith("FORSKR-5") for r in left_out) and "KL-14-4-balanse-drift" in left_out
+    assert f"({len(left_out)} regler utelatt)" in data["verdict"]["text"]
+    plain = check_json("lovlig")
+    assert plain["settings"] == {"config_file": None, "entries": [], "rules_left_out": []}
+    assert "utelatt" not in plain["verdict"]["text"]
+
+
+# --- The auditor's memo: conclusion first (issue 14 items 4-5) -------------------------------------------------------
+
+def test_terminal_memo_puts_the_conclusion_first_and_groups_what_was_not_assessed(work):
+    text = run("lovlig", "--format", "text").stdout
+    flat = " ".join(text.split())
+    order = [flat.index(h) for h in ("Konklusjon:", "Brudd (7)", "Lovkrav som ikke kunne vurderes (2)",
+                                      "Handlingsregler og nøkkeltall", "Hovedtall", "Oppsummering:")]
+    assert order == sorted(order)
+    legal = flat.split("Lovkrav som ikke kunne vurderes")[1].split("Handlingsregler og nøkkeltall")[0]
+    assert "KL-14-18-minimumsavdrag" in legal and "KL-14-11-dekning-merforbruk" in legal
+    assert "Be administrasjonen om «Bokført verdi avskrivbare anleggsmidler» (nokkeltall.csv)" in legal
+    # the selvkost pack has no selvkost calculation: one line, not 112 rows, and not its table of dashes
+    assert flat.count("Selvkost: ikke vurdert, pakken har ingen selvkostkalkyle") == 1
+    assert "SK-fond-rullering" not in flat and "Selvkost per område" not in flat
+    # error rules that could not be judged are never called «feil»
+    assert not any("IKKE VURDERT" in line and "feil" in line for line in text.splitlines())
+    assert len(text.splitlines()) < 200
+    verbose = run("lovlig", "--format", "text", "--verbose", env={"COLUMNS": "200"}).stdout
+    assert "SK-fond-rullering" in verbose and "FORSKR-5-sumlinjer" in verbose
+
+
+def test_terminal_width_follows_the_terminal(work):
+    narrow = run("lovlig", "--format", "text", env={"COLUMNS": "80"}).stdout
+    wide = run("lovlig", "--format", "text", env={"COLUMNS": "160"}).stdout
+    assert max(map(len, narrow.splitlines())) <= 80 < max(map(len, wide.splitlines())) <= 160
+
+
+def test_html_memo_then_appendix(work):
+    html = run("lovlig", "--format", "html").stdout
+    memo, appendix = html.split('<h2 class="appendix">')
+    for heading in ("Brudd (7)", "Lovkrav som ikke kunne vurderes (2)", "Handlingsregler", "Hovedtall"):
+        assert heading in memo
+    assert "KL-14-18-minimumsavdrag" in memo and "Be administrasjonen om" in memo
+    assert memo.index("Konklusjon:") < memo.index("Brudd (7)") < memo.index("Lovkrav som ikke") < memo.index("Hovedtall")
+    assert "SK-fond-rullering" not in memo and "SK-fond-rullering" in appendix
+    assert "<svg" not in memo and "<svg" in appendix

@@ -44,6 +44,10 @@ dl.identity dt { font-weight: bold; } dl.identity dd { margin: 0; }
 figcaption { font-size: 9pt; font-weight: bold; }
 .small { font-size: 8.5pt; color: #444; } code { font-size: 8.5pt; word-break: break-all; }
 a { color: #0b4f9c; }
+.settings { border: 1px solid #b58900; background: #fdf6e3; padding: 1mm 3mm; margin: 2mm 0; }
+.settings ul { margin: 1mm 0; padding-left: 5mm; }
+tr.rule td { background: #f7f7f7; }
+h2.appendix { break-before: page; page-break-before: always; }
 @media print { a { color: inherit; text-decoration: none; } h2 { break-after: avoid; page-break-after: avoid; } }
 """
 
@@ -88,29 +92,49 @@ def render(results: list, options: dict[str, Any]) -> str:
 
 
 def render_one(result, options: dict[str, Any], multiple: bool = False) -> list[str]:
+    """The memo (conclusion, settings, breaches, legal requirements not assessable, key figures, headline
+    figures, what else was not assessed) and then, on a new page, the appendix with every detail."""
+    from . import settings as run_settings
+    from .memo import build, group_open, years_text
+
     budget, meta = result.budget, result.budget.meta
     fail_on = options.get("fail_on", "error")
-    findings = sort_findings(result.findings)
-    bad = exit_code(findings, fail_on)
-    summary = summarise(findings)
+    memo = build(result, fail_on)
+    summary = memo.summary
     out = [f'<section class="budget">']
     if multiple:
         out.append(f"<h2>{e(meta.kommune)} kommune – {e(meta.title)} ({e(budget.name)})</h2>")
-    out.append(f'<p class="verdict {"bad" if bad else "ok"}">Konklusjon: {e(verdict(findings, fail_on))}</p>')
+    out.append(f'<p class="verdict {"bad" if memo.bad else "ok"}">Konklusjon: {e(memo.verdict)}</p>')
+    trace = run_settings.lines(result, options)
+    if trace:
+        out.append('<div class="settings"><strong>Innstillinger som endret hva som ble vurdert:</strong><ul>'
+                   + "".join(f"<li>{e(line)}</li>" for line in trace) + "</ul></div>")
     source = meta.source
     ident = [("Kommune", f"{e(meta.kommune)}" + (f" ({e(meta.kommunenummer)})" if meta.kommunenummer else "")),
-             ("Dokument", f"{e(meta.title)}"), ("Status", e(meta.status.value)),
+             ("Dokument", f"{e(meta.title)} ({e(meta.status.value)})"),
              ("Kilde", e(" · ".join(str(x) for x in (source.title, source.date, source.file) if x)) or "–"),
              ("År", e(", ".join(f"{y} ({meta.years.kind(y)})" for y in meta.years.all))),
              ("Beløp", f"{e(meta.unit)}, {'inntekter negative' if meta.sign.factor == 1 else 'inntekter positive'}"),
-             ("Lovverket per", e(judged_as_of(budget).isoformat())),
-             ("Regelpakker", e(", ".join(f"{p.name} {p.spec.version}" for p in result.packs))),
-             ("Terskel", f"brudd på «{e(fail_on)}» eller høyere gir exit-kode 1")]
+             ("Lovverket per", e(judged_as_of(budget).isoformat())
+              + f" · regelpakker {e(', '.join(f'{p.name} {p.spec.version}' for p in result.packs))}"
+              + f" · brudd på «{e(fail_on)}» eller høyere gir exit-kode 1")]
     out.append('<dl class="identity">' + "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in ident) + "</dl>")
     s, failed = summary["status"], summary["failed_by_severity"]
     out.append(f"<p>{summary['total']} vurderinger: {s['pass']} oppfylt · {failed['error']} feil · "
                f"{failed['warning']} advarsler · {failed['info']} merknader · {s['not_evaluated']} ikke vurdert · "
                f"{s['waived']} unntatt.</p>")
+
+    out.append(f"<h2>Brudd ({len(memo.breaches)})</h2>")
+    out.append(_breach_table(memo.breaches) if memo.breaches else "<p>Ingen brudd.</p>")
+    if memo.legal_open:
+        out.append(f"<h2>Lovkrav som ikke kunne vurderes ({len(memo.legal_open)})</h2><p class='small'>Kravene gjelder, "
+                   "men pakken mangler tallene som trengs. Be administrasjonen om grunnlaget.</p>")
+        out.append("<table><thead><tr><th>Krav</th><th>År</th><th>Be administrasjonen om</th><th>Hjemmel</th>"
+                   "<th>Sted</th></tr></thead><tbody>" + "".join(
+                       f"<tr><td><code>{e(i.rule)}</code><br>{e(i.title)}</td><td class='nw'>{e(i.years_text)}</td>"
+                       f"<td>{e(i.ask)}</td><td>{ref_links(i.findings[0])}</td><td><code>{e(i.location)}</code></td>"
+                       "</tr>" for i in memo.legal_open) + "</tbody></table>")
+    out += _key_figures(result, charts=False)
 
     years = meta.years.all
     out.append("<h2>Hovedtall</h2><table><thead><tr><th>Linje (1000 kr)</th>"
@@ -122,42 +146,85 @@ def render_one(result, options: dict[str, Any], multiple: bool = False) -> list[
                 f"<td class='num'>{e(shown(budget, result.facts.get(fact, y)))}</td>" for y in years) + "</tr>")
     out.append("</tbody></table>")
 
-    breaches = [f for f in findings if f.status == FAIL and not is_remark(f)]
-    out.append(f"<h2>Brudd ({len(breaches)})</h2>")
-    out.append(_findings_table(breaches) if breaches else "<p>Ingen brudd.</p>")
-    out += _key_figures(result)
-    not_evaluated = [f for f in findings if f.status == NOT_EVALUATED]
-    if not_evaluated:
-        out.append(f"<h2>Ikke vurdert ({len(not_evaluated)})</h2>")
-        out.append(_findings_table(not_evaluated))
-    waived = [f for f in findings if f.status == WAIVED]
-    if waived:
-        out.append(f"<h2>Unntatt ({len(waived)})</h2>")
-        out.append(_findings_table(waived, justification=True))
-    remarks = [f for f in findings if is_remark(f)]
-    if remarks:
-        out.append(f"<h2>Merknader ({len(remarks)})</h2><p class='small'>Avvik som ikke er brudd, for eksempel "
+    others = memo.policy_open + memo.other_open
+    if memo.packs_absent or others:
+        out.append(f"<h2>Ikke vurdert ellers</h2><ul class='small'>")
+        out += [f"<li><strong>{e(p.title)}: ikke vurdert</strong>, {e(p.why)} ({p.count} vurderinger av {p.rules} "
+                f"regler).</li>" for p in memo.packs_absent]
+        out += [f"<li><code>{e(i.rule)}</code> ({e(i.years_text)}): {e(i.short_reason)}</li>" for i in others]
+        out.append("</ul>")
+    if memo.waived:
+        out.append(f"<h2>Unntatt ({len(memo.waived)})</h2>")
+        out.append(_findings_table(memo.waived, justification=True))
+    notes = []
+    if memo.remarks:
+        notes.append(f"Merknader ({len(memo.remarks)}, ikke brudd): " + "; ".join(
+            f"{g.rule} {len(g.findings)} stk ({years_text(g.years)})" for g in memo.remark_groups) + ".")
+    by_rule = memo.passed_by_rule
+    if by_rule:
+        notes.append(f"Oppfylt ({len(memo.passed)} vurderinger av {len(by_rule)} regler): " + "; ".join(
+            f"{rule} ({years_text(sorted({f.year for f in fs if f.year}))})" for rule, fs in by_rule.items()) + ".")
+    out += [f"<p class='small'>{e(n)}</p>" for n in notes]
+
+    if options.get("appendix", True):
+        out += _appendix(result, memo, options, group_open, years_text)
+    out.append("</section>")
+    return out
+
+
+def _appendix(result, memo, options: dict[str, Any], group_open, years_text) -> list[str]:
+    out = ['<h2 class="appendix">Vedlegg: full detalj</h2>']
+    out += _charts(result)
+    open_ = [f for f in result.findings if f.status == NOT_EVALUATED]
+    if open_:
+        items = group_open(sort_findings(open_))
+        out.append(f"<h3>Ikke vurdert ({len(open_)} vurderinger, {len(items)} regler og grunner)</h3>"
+                   "<table class='small'><thead><tr><th>Regel</th><th>Hva</th><th>År</th><th>Gjelder</th>"
+                   "<th>Hva mangler</th><th>Sted</th></tr></thead><tbody>" + "".join(
+                       f"<tr><td><code>{e(i.rule)}</code></td><td class='nw'>{e(i.what)}</td>"
+                       f"<td>{e(i.years_text)}</td><td>{e(i.subjects_text)}</td><td>{e(i.short_reason)}</td>"
+                       f"<td><code>{e(i.location)}</code></td></tr>" for i in items) + "</tbody></table>")
+    if memo.remarks:
+        out.append(f"<h3>Merknader ({len(memo.remarks)})</h3><p class='small'>Avvik som ikke er brudd, for eksempel "
                    f"avrundingsdifferanser innenfor toleransen.</p>")
-        out.append(_findings_table(remarks, compact=True))
-    passed = [f for f in findings if f.status == PASS]
-    if passed:
-        by_rule: dict[str, list] = defaultdict(list)
-        for f in passed:
-            by_rule[f.rule].append(f)
-        out.append(f"<h2>Oppfylt ({len(passed)} vurderinger av {len(by_rule)} regler)</h2><table><thead><tr>"
-                   "<th>Regel</th><th>Krav</th><th>Hjemmel</th><th>År</th><th>Antall</th></tr></thead><tbody>")
-        for rule, fs in by_rule.items():
-            ys = ", ".join(str(y) for y in sorted({f.year for f in fs if f.year})) or "hele"
-            out.append(f"<tr><td><code>{e(rule)}</code></td><td>{e(fs[0].title)}</td><td>{ref_links(fs[0])}</td>"
-                       f"<td>{e(ys)}</td><td class='num'>{len(fs)}</td></tr>")
-        out.append("</tbody></table>")
-    hashes = file_hashes(budget)
+        out.append(_findings_table(memo.remarks, compact=True))
+    if memo.passed:
+        by_rule = memo.passed_by_rule
+        out.append(f"<h3>Oppfylt ({len(memo.passed)} vurderinger av {len(by_rule)} regler)</h3>")
+        if options.get("verbose"):
+            out.append(_findings_table(memo.passed, compact=True))
+        else:
+            out.append("<table class='small'><thead><tr><th>Regel</th><th>Krav</th><th>Hjemmel</th><th>År</th>"
+                       "<th>Antall</th></tr></thead><tbody>")
+            for rule, fs in by_rule.items():
+                ys = years_text(sorted({f.year for f in fs if f.year}))
+                out.append(f"<tr><td><code>{e(rule)}</code></td><td>{e(fs[0].title)}</td><td>{ref_links(fs[0])}</td>"
+                           f"<td class='nw'>{e(ys)}</td><td class='num'>{len(fs)}</td></tr>")
+            out.append("</tbody></table>")
+    hashes = file_hashes(result.budget)
     if hashes:
         out.append("<h3>Inndata (sha256)</h3><table class='small'><tbody>" + "".join(
             f"<tr><td><code>{e(display_path(p))}</code></td><td><code>{e(h)}</code></td></tr>" for p, h in hashes.items())
             + "</tbody></table>")
-    out.append("</section>")
     return out
+
+
+def _breach_table(items: list) -> str:
+    """Grouped per rule: the rule, its title and legal basis once, then one row per year."""
+    by_rule: dict[str, list] = defaultdict(list)
+    for f in items:
+        by_rule[f.rule].append(f)
+    rows = []
+    for rule, fs in by_rule.items():
+        rows.append(f"<tr class='rule'><td colspan='4'><span class='status s-fail'>BRUDD</span> "
+                    f"<code>{e(rule)}</code> — {e(fs[0].title)} <span class='small'>({ref_links(fs[0])})</span></td></tr>")
+        for f in fs:
+            year = e(f.year or "hele") + (f"<br><span class='small'>{e(f.column)}</span>"
+                                          if getattr(f, "column", None) else "")
+            rows.append(f"<tr><td class='nw'>{e(SEVERITY_WORD[f.severity])}</td><td class='nw'>{year}</td>"
+                        f"<td>{e(f.message)}</td><td><code>{e(location_text(f))}</code></td></tr>")
+    return ("<table><thead><tr><th>Alvor</th><th>År</th><th>Melding</th><th>Sted</th></tr></thead><tbody>"
+            + "".join(rows) + "</tbody></table>")
 
 
 def _findings_table(items: list, justification: bool = False, compact: bool = False) -> str:
@@ -184,7 +251,7 @@ def _findings_table(items: list, justification: bool = False, compact: bool = Fa
             + "".join(rows) + "</tbody></table>")
 
 
-def _key_figures(result) -> list[str]:
+def _key_figures(result, charts: bool = True) -> list[str]:
     years, rows = key_figure_table(result)
     summary, verdicts = policy_verdicts(result)
     if not rows and not verdicts:
@@ -215,13 +282,20 @@ def _key_figures(result) -> list[str]:
     out.append("</tbody></table>")
     out.append("<p class='small'>Grønn = ønsket nivå · gul = laveste akseptable · rød = ikke godkjent · hvit = ikke "
                "vurdert. Fargen står alltid sammen med ordet. Tall uten farge har ingen handlingsregel.</p>")
-    plan = [y for y in years if y is not None]
-    charts = [chart(fid, name, unit, plan, by_year, bands_of(result, fid)) for fid, name, unit, by_year in rows
-              if any(by_year.get(y) is not None for y in plan)]
     if charts:
-        out.append("<h3>Utvikling i planperioden mot handlingsreglenes grenser</h3><div class='charts'>"
-                   + "".join(charts) + "</div>")
+        out += _charts(result)
     return out
+
+
+def _charts(result) -> list[str]:
+    years, rows = key_figure_table(result)
+    plan = [y for y in years if y is not None]
+    drawn = [chart(fid, name, unit, plan, by_year, bands_of(result, fid)) for fid, name, unit, by_year in rows
+             if any(by_year.get(y) is not None for y in plan)]
+    if not drawn:
+        return []
+    return ["<h3>Utvikling i planperioden mot handlingsreglenes grenser</h3><div class='charts'>"
+            + "".join(drawn) + "</div>"]
 
 
 BAND_LEVEL = {"ikke_godkjent": "unacceptable", "laveste_akseptable": "acceptable", "onsket": "target"}

@@ -16,15 +16,16 @@ from ..check import file_hashes, judged_as_of
 SCHEMA_VERSION = "1.0"
 
 
-def verdict_dict(findings: list, fail_on: str) -> dict[str, Any]:
+def verdict_dict(findings: list, fail_on: str, left_out: int = 0) -> dict[str, Any]:
     """The conclusion as the exit code sees it, so a consumer need not recompute it from the counts."""
     from ..findings import exit_code
     from .present import verdict
 
-    return {"text": verdict(findings, fail_on), "fail_on": fail_on, "exit_code": exit_code(findings, fail_on)}
+    return {"text": verdict(findings, fail_on, left_out), "fail_on": fail_on, "exit_code": exit_code(findings, fail_on)}
 
 
-def result_dict(result, fail_on: str = "error") -> dict[str, Any]:
+def result_dict(result, fail_on: str = "error", options: dict[str, Any] | None = None) -> dict[str, Any]:
+    from . import settings as run_settings
     budget = result.budget
     meta = budget.meta
     data: dict[str, Any] = {
@@ -41,7 +42,8 @@ def result_dict(result, fail_on: str = "error") -> dict[str, Any]:
         "rule_packs": [{"pack": p.name, "version": p.spec.version} for p in result.packs],
         "judged_as_of": judged_as_of(budget).isoformat(),
         "summary": result.summary,
-        "verdict": verdict_dict(result.findings, fail_on),
+        "verdict": verdict_dict(result.findings, fail_on, len(run_settings.left_out(result))),
+        "settings": run_settings.as_json(result, options or {}),
         "findings": [f.as_json() for f in result.findings],
     }
     for name, section in result.sections.items():
@@ -55,13 +57,15 @@ def render(results: list, options: dict[str, Any]) -> str:
     payload: dict[str, Any] = {"schema_version": SCHEMA_VERSION, "tool": {"name": "budsjettkontroll", "version": __version__}}
     fail_on = options.get("fail_on", "error")
     if len(results) == 1:
-        payload.update(result_dict(results[0], fail_on))
+        payload.update(result_dict(results[0], fail_on, options))
     else:
-        payload["results"] = [result_dict(r, fail_on) for r in results]
+        payload["results"] = [result_dict(r, fail_on, options) for r in results]
         from ..findings import summarise
 
         every = [f for r in results for f in r.findings]
         payload["summary"] = summarise(every)
-        payload["verdict"] = verdict_dict(every, fail_on)
+        from .settings import left_out
+
+        payload["verdict"] = verdict_dict(every, fail_on, sum(len(left_out(r)) for r in results))
         payload["findings"] = [f.as_json() for f in every]
     return jsontext.dumps(payload) + "\n"

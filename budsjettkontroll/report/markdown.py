@@ -13,7 +13,7 @@ from ..check import judged_as_of
 from ..findings import FAIL, NOT_EVALUATED, PASS, WAIVED, exit_code, summarise
 from ..numbers import format_amount
 from .present import (HEADLINES, LEVEL_WORD, SEVERITY_WORD, STATUS_WORD, figure_value, is_remark, key_figure_table,
-                      level_text, location_text, policy_verdicts, shown, sort_findings, verdict)
+                      level_text, location_text, policy_verdicts, result_verdict, shown, sort_findings, verdict)
 
 LEVEL_MARK = {"target": "🟢", "acceptable": "🟡", "unacceptable": "🔴", "not_evaluated": "⚪"}
 _SPECIAL = re.compile(r"([\\`*_\[\]|#~])")
@@ -50,7 +50,7 @@ def render(results: list, options: dict[str, Any]) -> str:
         for r in results:
             s = summarise(r.findings)
             out.append(f"| {esc(r.budget.meta.kommune)}: {esc(r.budget.meta.title)} ({esc(r.budget.name)}) | "
-                       f"{esc(verdict(r.findings, fail_on))} | "
+                       f"{esc(result_verdict(r, fail_on))} | "
                        f"{s['failed_by_severity']['error']} | {s['failed_by_severity']['warning']} | "
                        f"{s['failed_by_severity']['info']} | {s['status']['not_evaluated']} | {s['status']['waived']} |")
         out.append("")
@@ -60,14 +60,22 @@ def render(results: list, options: dict[str, Any]) -> str:
 
 
 def render_one(result, options: dict[str, Any], level: str = "#") -> list[str]:
+    """Conclusion first: verdict and settings, breaches, legal requirements not assessable, key figures; the rest
+    folded in <details>."""
+    from . import settings as run_settings
+    from .memo import build, group_open, years_text
+
     budget, meta = result.budget, result.budget.meta
     fail_on = options.get("fail_on", "error")
-    findings = sort_findings(result.findings)
-    word = verdict(findings, fail_on)
-    bad = exit_code(findings, fail_on)
+    memo = build(result, fail_on)
     sub = level + "#"
     out = [f"{level} Budsjettkontroll: {esc(meta.kommune)} kommune – {esc(meta.title)}", "",
-           f"**Konklusjon: {'❌' if bad else '✅'} {esc(word)}**", ""]
+           f"**Konklusjon: {'❌' if memo.bad else '✅'} {esc(memo.verdict)}**", ""]
+    trace = run_settings.lines(result, options)
+    if trace:
+        out += ["> **Innstillinger som endret hva som ble vurdert:**", ">"]
+        out += [f"> - {esc(line)}" for line in trace]
+        out.append("")
     years = meta.years.all
     out += ["| | |", "|---|---|",
             f"| Kommune | {esc(meta.kommune)}{f' ({esc(meta.kommunenummer)})' if meta.kommunenummer else ''} |",
@@ -76,11 +84,21 @@ def render_one(result, options: dict[str, Any], level: str = "#") -> list[str]:
             f"| Beløp | {meta.unit}, {'inntekter negative' if meta.sign.factor == 1 else 'inntekter positive'} |",
             f"| Lovverket som gjaldt | {judged_as_of(budget).isoformat()} |",
             f"| Regelpakker | {', '.join(f'{esc(p.name)} {esc(p.spec.version)}' for p in result.packs)} |", ""]
-    s = summarise(findings)
+    s = memo.summary
     failed = s["failed_by_severity"]
     out += [f"{s['total']} vurderinger: {s['status']['pass']} oppfylt · {failed['error']} feil · "
             f"{failed['warning']} advarsler · {failed['info']} merknader · {s['status']['not_evaluated']} ikke vurdert · "
             f"{s['status']['waived']} unntatt", ""]
+
+    out += _finding_table(f"{sub} Brudd ({len(memo.breaches)})", memo.breaches, severity=True)
+    if memo.legal_open:
+        out += [f"{sub} Lovkrav som ikke kunne vurderes ({len(memo.legal_open)})", "",
+                "| Regel | År | Be administrasjonen om | Hjemmel | Sted |", "|---|---|---|---|---|"]
+        for item in memo.legal_open:
+            out.append(f"| {esc(item.rule)} — {esc(item.title)} | {item.years_text} | {esc(item.ask)} | "
+                       f"{references(item.findings[0])} | {esc(item.location)} |")
+        out.append("")
+    out += _key_figures(result, sub)
 
     out += [f"{sub} Hovedtall", "", "| Linje | " + " | ".join(map(str, years)) + " |",
             "|---|" + "---:|" * len(years)]
@@ -89,30 +107,38 @@ def render_one(result, options: dict[str, Any], level: str = "#") -> list[str]:
             out.append(f"| {esc(label)} | " + " | ".join(shown(budget, result.facts.get(fact, y)) for y in years) + " |")
     out.append("")
 
-    breaches = [f for f in findings if f.status == FAIL and not is_remark(f)]
-    out += _finding_table(f"{sub} Brudd ({len(breaches)})", breaches, severity=True)
-    out += _key_figures(result, sub)
-    remarks = [f for f in findings if is_remark(f)]
-    if remarks:
-        out += [f"<details><summary>Merknader ({len(remarks)}): avvik som ikke er brudd, f.eks. avrunding</summary>", ""]
-        out += _finding_table(None, remarks)
-        out += ["</details>", ""]
-    out += _finding_table(f"{sub} Ikke vurdert ({sum(1 for f in findings if f.status == NOT_EVALUATED)})",
-                          [f for f in findings if f.status == NOT_EVALUATED], severity=True)
-    waived = [f for f in findings if f.status == WAIVED]
-    if waived:
-        out += [f"{sub} Unntatt ({len(waived)})", "", "| Regel | År | Melding | Begrunnelse |", "|---|---|---|---|"]
-        out += [f"| {esc(f.rule)} | {f.year or 'hele'} | {esc(f.message)} | {esc(f.justification)} |" for f in waived]
+    others = memo.policy_open + memo.other_open
+    if memo.packs_absent or others:
+        out += [f"{sub} Ikke vurdert ({memo.open_count})", ""]
+        out += [f"- **{esc(p.title)}: ikke vurdert**, {esc(p.why)} ({p.count} vurderinger av {p.rules} regler)"
+                for p in memo.packs_absent]
+        out += [f"- {esc(item.rule)} ({item.years_text}{', ' + esc(item.subjects_text) if item.subjects else ''}): "
+                f"{esc(item.short_reason)} — {esc(item.location)}" for item in others]
         out.append("")
-    passed = [f for f in findings if f.status == PASS]
-    if passed:
-        by_rule: dict[str, list] = defaultdict(list)
-        for f in passed:
-            by_rule[f.rule].append(f)
-        out += [f"<details><summary>Oppfylt ({len(passed)} vurderinger av {len(by_rule)} regler)</summary>", "",
+        absent = {p.pack for p in memo.packs_absent}
+        detail = group_open([f for f in result.findings if f.status == NOT_EVALUATED and f.pack in absent])
+        if detail:
+            out += ["<details><summary>Ikke vurdert i pakker som ikke gjelder (detalj)</summary>", "",
+                    "| Regel | År | Gjelder | Hva mangler |", "|---|---|---|---|"]
+            out += [f"| {esc(i.rule)} | {i.years_text} | {esc(i.subjects_text)} | {esc(i.short_reason)} |"
+                    for i in detail]
+            out += ["", "</details>", ""]
+    if memo.remarks:
+        out += [f"<details><summary>Merknader ({len(memo.remarks)}): avvik som ikke er brudd, f.eks. avrunding"
+                "</summary>", ""]
+        out += _finding_table(None, memo.remarks)
+        out += ["</details>", ""]
+    if memo.waived:
+        out += [f"{sub} Unntatt ({len(memo.waived)})", "", "| Regel | År | Melding | Begrunnelse |", "|---|---|---|---|"]
+        out += [f"| {esc(f.rule)} | {f.year or 'hele'} | {esc(f.message)} | {esc(f.justification)} |"
+                for f in memo.waived]
+        out.append("")
+    by_rule = memo.passed_by_rule
+    if by_rule:
+        out += [f"<details><summary>Oppfylt ({len(memo.passed)} vurderinger av {len(by_rule)} regler)</summary>", "",
                 "| Regel | Tittel | Hjemmel | År | Antall |", "|---|---|---|---|---:|"]
         for rule, fs in by_rule.items():
-            ys = ", ".join(str(y) for y in sorted({f.year for f in fs if f.year})) or "hele"
+            ys = years_text(sorted({f.year for f in fs if f.year}))
             out.append(f"| {esc(rule)} | {esc(fs[0].title)} | {references(fs[0])} | {ys} | {len(fs)} |")
         out += ["", "</details>", ""]
     return out

@@ -23,20 +23,30 @@ def shown(budget: Budget, value: Any) -> str:
     return format_amount(value)
 
 
-def verdict(findings: list[Finding], fail_on: str = "error") -> str:
+def verdict(findings: list[Finding], fail_on: str = "error", left_out: int = 0) -> str:
+    """The conclusion in words. With rules left out (--ignore/--select) it says how many right after the verdict,
+    so «ingen lovbrudd funnet» never stands alone when the balance rule was switched off."""
     from ..findings import exit_code
 
+    gone = f" ({left_out} {'regel' if left_out == 1 else 'regler'} utelatt)" if left_out else ""
     errors = sum(1 for f in findings if f.status == FAIL and f.severity == "error")
     warnings = sum(1 for f in findings if f.status == FAIL and f.severity == "warning")
     if not any(f.status in (PASS, FAIL, WAIVED) for f in findings):
-        return "INGEN REGLER VURDERT: budsjettet mangler grunnlaget for kontroll"
+        return f"INGEN REGLER VURDERT{gone}: budsjettet mangler grunnlaget for kontroll"
     open_ = sum(1 for f in findings if f.status == NOT_EVALUATED)
     caveat = f"; {open_} vurderinger kunne ikke gjøres (mangler grunnlag)" if open_ else ""
     if exit_code(findings, fail_on):
-        return f"BRUDD: {errors} lovbrudd, {warnings} advarsler{caveat}"
+        return f"BRUDD{gone}: {errors} lovbrudd, {warnings} advarsler{caveat}"
     if warnings:
-        return f"INGEN LOVBRUDD FUNNET, men {warnings} advarsler{caveat}"
-    return f"INGEN LOVBRUDD FUNNET{caveat}"
+        return f"INGEN LOVBRUDD FUNNET{gone}, men {warnings} advarsler{caveat}"
+    return f"INGEN LOVBRUDD FUNNET{gone}{caveat}"
+
+
+def result_verdict(result, fail_on: str = "error") -> str:
+    """verdict() for one CheckResult, counting the rules its options left out."""
+    from .settings import left_out
+
+    return verdict(result.findings, fail_on, len(left_out(result)))
 
 
 def sort_findings(findings: list[Finding]) -> list[Finding]:

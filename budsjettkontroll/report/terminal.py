@@ -1,4 +1,5 @@
-"""The terminal report (rich): identity, headline figures, verdict, then failures before passes."""
+"""The terminal report (rich): the conclusion first (verdict, settings, breaches, legal requirements not assessable,
+key figures), then headline figures and the rest; --verbose shows every assessment."""
 
 from __future__ import annotations
 
@@ -12,18 +13,25 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from ..findings import FAIL, NOT_EVALUATED, PASS, summarise
-from .present import HEADLINES, STATUS_WORD, SEVERITY_WORD, is_remark, reference_text, shown, sort_findings, verdict
+from ..findings import FAIL, NOT_EVALUATED, PASS
+from .present import HEADLINES, SEVERITY_WORD, location_text, reference_text, shown
 
 STYLE = {FAIL: "bold red", NOT_EVALUATED: "yellow", PASS: "green", "waived": "cyan"}
 
 
-def make_console(options: dict[str, Any], width: int = 120) -> tuple[Console, io.StringIO]:
-    """A console writing to a buffer: colour only on a terminal and never with NO_COLOR."""
+def terminal_width(default: int = 120) -> int:
+    """The terminal's width (COLUMNS, else the terminal itself), or `default` when writing to a pipe or file."""
+    import shutil
+
+    return max(60, shutil.get_terminal_size((default, 24)).columns)
+
+
+def make_console(options: dict[str, Any], width: int | None = None) -> tuple[Console, io.StringIO]:
+    """A console writing to a buffer: colour only on a terminal and never with NO_COLOR; as wide as the terminal."""
     color = options.get("color", False) and not os.environ.get("NO_COLOR")
     buffer = io.StringIO()
-    console = Console(file=buffer, force_terminal=color, no_color=not color, width=options.get("width", width),
-                      highlight=False, soft_wrap=False)
+    console = Console(file=buffer, force_terminal=color, no_color=not color,
+                      width=options.get("width") or width or terminal_width(), highlight=False, soft_wrap=False)
     return console, buffer
 
 
@@ -35,18 +43,48 @@ def render(results: list, options: dict[str, Any]) -> str:
 
 
 def render_one(console: Console, result, options: dict[str, Any]) -> None:
+    """Conclusion first: verdict and settings, breaches, legal requirements not assessable, key figures; then the
+    rest. Folded parts (passes, each «ikke vurdert», each remark) are only built with --verbose."""
+    from . import settings as run_settings
+    from .memo import build
+
     budget, facts = result.budget, result.facts
     meta = budget.meta
+    verbose = options.get("verbose", False)
+    memo = build(result, options.get("fail_on", "error"))
     console.rule(f"[bold]{escape(meta.kommune)} kommune – {escape(meta.title)}")
-    console.print(f"Status: {meta.status.value}  ·  Kilde: {escape(str(budget.source))}  ·  Beløp i {meta.unit}, "
-                  f"{'inntekter negative' if meta.sign.factor == 1 else 'inntekter positive'}")
-    console.print("År: " + ", ".join(f"{y} ({meta.years.kind(y)})" for y in meta.years.all))
+    _verdict_line(console, memo)
+    for line in run_settings.lines(result, options):
+        console.print(Text(f"  Innstilling: {line}", style="bold yellow"))
+    console.print(f"[dim]Status: {meta.status.value}  ·  Kilde: {escape(str(budget.source))}  ·  Beløp i {meta.unit}, "
+                  f"{'inntekter negative' if meta.sign.factor == 1 else 'inntekter positive'}  ·  År: "
+                  + ", ".join(f"{y} ({meta.years.kind(y)})" for y in meta.years.all))
     for note in budget.notes:
         console.print(f"[dim]Merk: {escape(note)}")
 
+    _breaches(console, memo.breaches)
+    if memo.waived:
+        out = Table(title=f"Unntatt (waiver) ({len(memo.waived)})", title_justify="left")
+        for column in ("", "Regel", "År", "Melding", "Begrunnelse", "Sted"):
+            out.add_column(column, overflow="fold")
+        for f in memo.waived:
+            out.add_row(Text("UNNTATT", style=STYLE["waived"]), escape(f.rule), _year(f), escape(f.message), escape(f.justification or ""),
+                        escape(location_text(f)))
+        console.print(out)
+    if memo.legal_open:
+        _legal_open(console, memo.legal_open)
+
+    absent = {p.pack for p in memo.packs_absent}
+    for name, section in result.sections.items():
+        if name in absent and not verbose:
+            continue  # a pack that does not apply: its section is one line below, not a table of dashes
+        renderer = getattr(section, "render_terminal", None)
+        if renderer:
+            renderer(console, result)
+
     years = meta.years.all
     table = Table(title="Hovedtall", title_justify="left", show_lines=False)
-    table.add_column("Linje")
+    table.add_column("Linje", overflow="fold")
     for year in years:
         table.add_column(f"{year}\n{meta.years.kind(year)}", justify="right")
     for stem, label, fact in HEADLINES:
@@ -54,94 +92,141 @@ def render_one(console: Console, result, options: dict[str, Any]) -> None:
             table.add_row(label, *(shown(budget, facts.get(fact, y)) for y in years))
     console.print(table)
 
-    for section in result.sections.values():
-        renderer = getattr(section, "render_terminal", None)
-        if renderer:
-            renderer(console, result)
+    if memo.packs_absent or memo.policy_open or memo.other_open:
+        console.print(Text(f"Ikke vurdert ellers", style="bold"))
+        for p in memo.packs_absent:
+            console.print(Text(f"  {p.title}: ikke vurdert, {p.why} ({p.count} vurderinger av {p.rules} regler)",
+                               style="yellow"))
+        items = memo.policy_open + memo.other_open
+        if items and verbose:
+            _open_table(console, f"Ikke vurdert: handlingsregler, nøkkeltall og kontrollpunkter ({len(items)})", items)
+        elif items:
+            for item in items:
+                console.print(Text(f"  {item.rule} ({item.years_text}): {item.short_reason}", style="yellow"))
+    if verbose and memo.packs_absent:
+        from .memo import group_open
 
-    findings = sort_findings(result.findings)
-    summary = summarise(findings)
-    word = verdict(findings, options.get("fail_on", "error"))
-    console.print(Text(f"Konklusjon: {word}", style="bold red" if word.startswith("BRUDD") else "bold green"))
+        absent = {p.pack for p in memo.packs_absent}
+        _open_table(console, "Ikke vurdert, pakker som ikke gjelder (detalj)",
+                    group_open([f for f in result.findings if f.status == NOT_EVALUATED and f.pack in absent]))
 
-    show_passed = options.get("verbose", False)
-    groups: dict[str, list] = defaultdict(list)
-    for f in findings:
-        groups["remark" if is_remark(f) else f.status].append(f)
-    for status, heading in ((FAIL, "Brudd"), ("waived", "Unntatt (waiver)"), (NOT_EVALUATED, "Ikke vurdert"),
-                            ("remark", "Merknader"), (PASS, "Oppfylt")):
-        items = groups.get(status, [])
-        if not items:
-            continue
-        if status == PASS and not show_passed:
-            _passed_summary(console, items)
-            continue
-        if status == "remark":
-            _remarks(console, items)
-            continue
-        if status == NOT_EVALUATED and not show_passed:
-            _not_evaluated(console, items)
-            continue
-        out = Table(title=f"{heading} ({len(items)})", title_justify="left", show_lines=False, expand=False)
-        for column in ("Status", "Alvor", "Regel", "År", "Hjemmel", "Melding"):
-            out.add_column(column, overflow="fold")
-        for f in items:
-            out.add_row(Text(STATUS_WORD[f.status], style=STYLE.get(f.status, "")), SEVERITY_WORD[f.severity], escape(f.rule),
-                        str(f.year or "hele"), escape(reference_text(f)),
-                        escape(f.message + (f" [{f.justification}]" if f.justification else "")))
-        console.print(out)
-    s = summary["status"]
-    failed = summary["failed_by_severity"]
-    console.print(f"Oppsummering: {summary['total']} vurderinger · {s['pass']} oppfylt · "
+    if memo.remarks:
+        _remarks(console, memo, verbose)
+    if memo.passed:
+        (_passed_each if verbose else _passed_summary)(console, memo.passed)
+    s = memo.summary["status"]
+    failed = memo.summary["failed_by_severity"]
+    console.print(f"Oppsummering: {memo.summary['total']} vurderinger · {s['pass']} oppfylt · "
                   f"{failed['error'] + failed['warning']} brudd ({failed['error']} feil, {failed['warning']} advarsler) · "
                   f"{failed['info']} merknader · "
                   f"{s['not_evaluated']} ikke vurdert · {s.get('waived', 0)} unntatt")
-    console.print(Text(f"Konklusjon: {word}", style="bold red" if word.startswith("BRUDD") else "bold green"))
+    _verdict_line(console, memo)
 
 
-def _passed_summary(console: Console, items: list) -> None:
+def _verdict_line(console: Console, memo) -> None:
+    console.print(Text(f"Konklusjon: {memo.verdict}", style="bold red" if memo.bad else "bold green"))
+
+
+def _year(f) -> str:
+    year = str(f.year or "hele")
+    column = getattr(f, "column", None)
+    return f"{year}\n{column}" if column else year
+
+
+def _breaches(console: Console, items: list) -> None:
+    """Per rule: a heading with the severity, title and legal basis once; then one line per year with the message
+    and the file:line it rests on."""
+    if not items:
+        console.print(Text("Brudd: ingen", style="green"))
+        return
+    from rich.padding import Padding
+
+    console.print(Text(f"Brudd ({len(items)})", style="bold red"))
     by_rule: dict[str, list] = defaultdict(list)
     for f in items:
         by_rule[f.rule].append(f)
-    out = Table(title=f"Oppfylt ({len(items)} vurderinger; --verbose viser hver)", title_justify="left")
-    for column in ("Regel", "Hjemmel", "År", "Antall"):
-        out.add_column(column, overflow="fold")
     for rule, fs in by_rule.items():
-        years = sorted({f.year for f in fs if f.year}) 
-        out.add_row(Text(f"{rule}", style="green"), escape(reference_text(fs[0])),
-                    ", ".join(map(str, years)) or "hele", str(len(fs)))
+        head = Text(f"  {SEVERITY_WORD[fs[0].severity].upper()} ", style=STYLE[FAIL])
+        head.append(f"{rule} — {fs[0].title}", style="bold")
+        head.append(f"  ({reference_text(fs[0])})", style="dim")
+        console.print(head)
+        out = Table(box=None, show_header=False, pad_edge=False, expand=True)
+        out.add_column("År", no_wrap=True)
+        out.add_column("Melding", overflow="fold", ratio=5)
+        out.add_column("Sted", overflow="fold", ratio=2, style="dim")
+        for f in fs:
+            out.add_row(_year(f), escape(f.message + (f" [{f.justification}]" if f.justification else "")),
+                        escape(location_text(f)))
+        console.print(Padding(out, (0, 0, 0, 4)))
+
+
+def _legal_open(console: Console, items: list) -> None:
+    """Legal requirements not assessable: each with what to ask the administration for, and where it would be."""
+    from rich.padding import Padding
+
+    console.print(Text(f"Lovkrav som ikke kunne vurderes ({len(items)}): følg opp med administrasjonen",
+                       style="bold yellow"))
+    for item in items:
+        head = Text("  IKKE VURDERT ", style="yellow")
+        head.append(f"{item.rule} — {item.title}", style="bold")
+        head.append(f" ({item.years_text}{', ' + item.subjects_text if item.subjects else ''})")
+        console.print(head)
+        console.print(Padding(Text(f"{item.ask}.\n{item.reference}  [{item.location}]", style=""), (0, 0, 0, 4)))
+
+
+def _open_table(console: Console, title: str, items: list, ask: bool = False) -> None:
+    out = Table(title=title, title_justify="left", expand=True)
+    for column, ratio in (("Regel", 2), ("Hva", 1), ("År", 1), ("Gjelder", 2), ("Hva mangler" if not ask else
+                                                                                "Be om", 5), ("Sted", 2)):
+        out.add_column(column, overflow="fold", ratio=ratio)
+    for item in items:
+        out.add_row(Text(item.rule, style="yellow"), item.what, item.years_text, escape(item.subjects_text),
+                    escape(item.ask if ask else item.reason) + (f"\n[dim]{escape(item.reference)}" if ask else ""),
+                    escape(item.location))
     console.print(out)
 
 
-def _remarks(console: Console, items: list) -> None:
-    """MERKNAD: info-level rules not met (rounding within tolerance and the like); not breaches, so kept compact."""
-    out = Table(title=f"Merknader ({len(items)}): ikke brudd, vist for åpenhet", title_justify="left", box=None,
-                show_header=True, pad_edge=False)
-    for column in ("", "Regel", "År", "Melding"):
+def _passed_each(console: Console, items: list) -> None:
+    out = Table(title=f"Oppfylt ({len(items)})", title_justify="left")
+    for column in ("Regel", "År", "Gjelder", "Melding", "Sted"):
         out.add_column(column, overflow="fold")
     for f in items:
-        out.add_row(Text("MERKNAD", style="blue"), escape(f.rule), str(f.year or "hele"), escape(f.message))
+        out.add_row(Text(f.rule, style="green"), _year(f), escape(f.subject or ""), escape(f.message),
+                    escape(location_text(f)))
     console.print(out)
 
 
-def _not_evaluated(console: Console, items: list) -> None:
-    """IKKE VURDERT, one row per rule and reason, with the years and subjects it covers: what is missing matters."""
-    grouped: dict[tuple[str, str], list] = defaultdict(list)
+def _passed_summary(console: Console, items: list) -> None:
+    """One paragraph: which rules were met and in which years (--verbose shows each assessment)."""
+    from .memo import years_text
+
+    by_rule: dict[str, list] = defaultdict(list)
     for f in items:
-        reason = f.message
-        if f.subject and reason.startswith(f"{f.subject}: "):
-            reason = reason[len(f.subject) + 2:]
-        if f.year:
-            reason = reason.replace(str(f.year), "{år}")
-        grouped[(f.rule, reason)].append(f)
-    out = Table(title=f"Ikke vurdert ({len(items)} vurderinger; --verbose viser hver)", title_justify="left",
-                expand=True)
-    for column, ratio in (("Regel", 2), ("Alvor", 1), ("År", 2), ("Gjelder", 2), ("Hva mangler", 6)):
-        out.add_column(column, overflow="fold", ratio=ratio)
-    for (rule, reason), fs in grouped.items():
-        years = sorted({f.year for f in fs if f.year})
-        subjects = sorted({f.subject for f in fs if f.subject})
-        shown_subjects = ", ".join(subjects[:6]) + (f" og {len(subjects) - 6} til" if len(subjects) > 6 else "")
-        out.add_row(Text(rule, style="yellow"), SEVERITY_WORD[fs[0].severity], ", ".join(map(str, years)) or "hele",
-                    escape(shown_subjects), escape(reason.replace("{år}", "året")))
+        by_rule[f.rule].append(f)
+    text = Text(f"Oppfylt ({len(items)} vurderinger av {len(by_rule)} regler; --verbose viser hver): ", style="bold")
+    text.append("; ".join(f"{rule} ({years_text(sorted({f.year for f in fs if f.year}))})"
+                          for rule, fs in by_rule.items()), style="green")
+    console.print(text)
+
+
+def _remarks(console: Console, memo, verbose: bool) -> None:
+    """MERKNAD: info-level rules not met (rounding within tolerance and the like); not breaches: one line per rule
+    unless --verbose."""
+    if not verbose:
+        console.print(Text(f"Merknader ({len(memo.remarks)}): ikke brudd, vist for åpenhet; --verbose viser hver",
+                           style="bold"))
+        for group in memo.remark_groups:
+            first = group.findings[0]
+            line = Text("  MERKNAD ", style="blue")
+            line.append(f"{group.rule} ({', '.join(map(str, group.years)) or 'hele'}): {len(group.findings)} stk, "
+                        f"f.eks. {first.message} ")
+            line.append(f"[{location_text(first)}]", style="dim")
+            console.print(line)
+        return
+    out = Table(title=f"Merknader ({len(memo.remarks)}): ikke brudd, vist for åpenhet", title_justify="left", box=None,
+                show_header=True, pad_edge=False)
+    for column in ("", "Regel", "År", "Melding", "Sted"):
+        out.add_column(column, overflow="fold")
+    for f in memo.remarks:
+        out.add_row(Text("MERKNAD", style="blue"), escape(f.rule), _year(f), escape(f.message), escape(location_text(f)))
     console.print(out)
