@@ -341,6 +341,35 @@ def amend(
     raise typer.Exit(max(r.exit_code(fail_on.value) for r in results))
 
 
+@app.command(help="Åpne en side i nettleseren der et parti lager et endringsforslag og ser, mens det skriver, om "
+             "budsjettet fortsatt er saldert hvert år (samme motor som `amend`). Serveren kjører bare på denne "
+             "maskinen (127.0.0.1); forslaget lagres først når du laster det ned.")
+def serve(
+    path: Annotated[Optional[Path], typer.Argument(help="Budsjettpakken forslaget gjelder, eller en mappe med flere "
+                                                        "pakker å velge mellom (standard: det medfølgende "
+                                                        "Asker-budsjettet).")] = None,
+    proposal: Annotated[Optional[Path], typer.Option("--proposal", help="Et endringsforslag (.yaml/.toml) å "
+                                                     "fortsette med.")] = None,
+    host: Annotated[str, typer.Option("--host", help="Adressen serveren lytter på. Annet enn 127.0.0.1 gjør siden "
+                                      "tilgjengelig for andre maskiner (advarsel).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port (standard: en ledig port).")] = 0,
+    no_browser: Annotated[bool, typer.Option("--no-browser", help="Ikke åpne nettleseren.")] = False,
+    policy: Annotated[Optional[str], typer.Option("--policy", help="Handlingsregel-pakke (sti eller navn).")] = None,
+) -> None:
+    from .errors import InputError
+
+    try:
+        from .web.server import serve as run_server
+    except ImportError as exc:  # the web extras are dependencies, but a trimmed install may lack them
+        fail([f"serve trenger uvicorn, starlette og jinja2 ({exc.name} mangler): pip install budsjettkontroll"])
+    try:
+        run_server(path, host, port, proposal, not no_browser, policy)
+    except InputError as exc:
+        fail(exc.problems)
+    except OSError as exc:
+        fail([f"kan ikke starte serveren på {host}:{port}: {exc.strerror or exc}"])
+
+
 def _packs(names: list[str] | None):
     from .rules.loader import load_pack, rules_dir
 
