@@ -5,8 +5,8 @@ rendered on its own (in a worker when --jobs > 1); only a small outcome per pack
 its part of the report as text) comes back, is written at once, and is dropped, so memory does not grow
 with the number of packages. One unreadable package is reported and the others still run.
 
-Exit code over all packages: 2 if any package is bad input, else 1 if any has a failure at or above
---fail-on (or no rule could be evaluated), else 0.
+Exit code over all packages: the highest, so 3 if any had an internal error, else 2 if any package is bad input,
+else 1 if any has a failure at or above --fail-on (or no rule could be evaluated), else 0.
 """
 
 from __future__ import annotations
@@ -112,7 +112,7 @@ class Outcome:
     errors: int = 0
     warnings: int = 0
     handlingsregler: str = "–"
-    code: int = 0  # 0, 1 or 2 for this package
+    code: int = 0  # 0, 1, 2 or 3 for this package
     problems: list[str] = field(default_factory=list)  # input problems, one line each
     summary: dict[str, Any] = field(default_factory=dict)
     text: str = ""  # this package's part of the report
@@ -155,8 +155,8 @@ def check_one(path: str, settings: BatchSettings) -> Outcome:
         outcome.problems = [str(p) for p in exc.problems]
         return outcome
     except Exception as exc:  # a bug met by one package must not cost the other 3 599 their report
-        outcome.code = 2
-        outcome.problems = [f"{path}: intern feil under kontrollen ({type(exc).__name__}: {exc}); "
+        outcome.code = 3
+        outcome.problems = [f"{path}: intern feil under kontrollen ({type(exc).__name__}: {' '.join(str(exc).split())}); "
                             "kjør check på denne pakken alene og meld fra om feilen"]
         return outcome
     meta = result.budget.meta
@@ -305,9 +305,8 @@ def _fork_context():
 
 
 def overall_code(codes: list[int]) -> int:
-    if any(c == 2 for c in codes):
-        return 2
-    return 1 if any(c == 1 for c in codes) else 0
+    """The worst package decides: 3 intern feil, then 2 bad input, then 1 a rule broken, else 0."""
+    return max(codes, default=0)
 
 
 class _Stdout:
@@ -411,8 +410,12 @@ def render_summary(console, rows: list[Outcome], fail_on: str, code: int, notes:
                             ("Handlingsregler oppfylt", "right"), ("Resultat", "left"), ("Pakke", "left")):
         table.add_column(column, justify=justify, overflow="fold")
     for r in rows:
-        if r.code == 2:
-            table.add_row("–", "–", "–", "–", "–", "[red]UGYLDIG INNDATA", r.path)
+        if r.code == 2 or (r.code == 3 and not r.kommune):
+            table.add_row("–", "–", "–", "–", "–", "[red]UGYLDIG INNDATA" if r.code == 2 else "[red]INTERN FEIL", r.path)
+            continue
+        if r.code == 3:
+            table.add_row(r.kommune or "–", r.title or "–", str(r.errors), str(r.warnings), r.handlingsregler,
+                          "[red]INTERN FEIL", r.path)
             continue
         result = "[red]BRUDD" if r.code else "[green]OK"
         table.add_row(r.kommune or "–", r.title or "–", str(r.errors), str(r.warnings), r.handlingsregler, result,
@@ -422,8 +425,10 @@ def render_summary(console, rows: list[Outcome], fail_on: str, code: int, notes:
         console.print(f"advarsel: {note}")
     bad = sum(1 for r in rows if r.code == 2)
     failed = sum(1 for r in rows if r.code == 1)
-    console.print(f"Totalt: {len(rows)} pakker · {len(rows) - bad - failed} uten brudd · {failed} med brudd "
+    internal = sum(1 for r in rows if r.code == 3)
+    console.print(f"Totalt: {len(rows)} pakker · {len(rows) - bad - failed - internal} uten brudd · {failed} med brudd "
                   f"(--fail-on {fail_on}) · {bad} med ugyldig inndata · "
+                  + (f"{internal} med intern feil · " if internal else "") +
                   f"{sum(r.errors for r in rows)} feil · {sum(r.warnings for r in rows)} advarsler · exit-kode {code}")
 
 
@@ -478,10 +483,14 @@ class _JsonWriter:
 
         status = {s: sum(r.summary.get("status", {}).get(s, 0) for r in rows) for s in (PASS, FAIL, NOT_EVALUATED, WAIVED)}
         failed = {s: sum(r.summary.get("failed_by_severity", {}).get(s, 0) for r in rows) for s in SEVERITIES}
-        readable = [r for r in rows if r.code != 2]
+        readable = [r for r in rows if r.summary]  # bad input and a crashed check have no findings
+        summary = {"total": sum(r.summary.get("total", 0) for r in rows), "status": status,
+                   "failed_by_severity": failed}
+        internal = sum(r.summary.get("internal_errors", 0) for r in rows)
+        if internal:
+            summary["internal_errors"] = internal
         middle = {
-            "summary": {"total": sum(r.summary.get("total", 0) for r in rows), "status": status,
-                        "failed_by_severity": failed},
+            "summary": summary,
             "verdict": verdict_dict(_Tally(readable), self.fail_on),
         }
         tail = {
@@ -524,6 +533,10 @@ def _run_collected(packages: list[Path], settings: BatchSettings, out: IO[str], 
             for problem in exc.problems:
                 err.write(f"feil: {problem}\n")
             codes.append(2)
+            continue
+        except Exception as exc:  # noqa: BLE001 - one package's internal error does not stop the others
+            err.write(f"intern feil: {path}: {type(exc).__name__}: {' '.join(str(exc).split())}\n")
+            codes.append(3)
             continue
         codes.append(exit_code(results[-1].findings, settings.fail_on))
     if results:

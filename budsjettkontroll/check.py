@@ -12,7 +12,8 @@ from typing import Any
 from .budget import Budget
 from .derive import Facts
 from .findings import Finding, summarise
-from .rules.engine import Options, evaluate
+from .errors import InputError
+from .rules.engine import Options, evaluate, internal_error, report_internal_error
 from .rules.loader import Pack, load_pack
 
 STATUTORY_PACKS = ("lov",)
@@ -67,7 +68,16 @@ def run_check(budget: Budget, options: Options | None = None, policy: str | None
         findings += _judged(view, evaluate(view_facts, packs, options))
     result = CheckResult(budget, facts, packs, findings, policy=policy, options=options)
     for provider in section_providers():
-        provider.add_sections(result)
+        try:
+            provider.add_sections(result)
+        except InputError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a bug in one section costs that section, not the report (exit 3)
+            name = provider.__name__.rsplit(".", 1)[-1]
+            finding = internal_error(facts, name, _Section(name), None, None, exc)
+            report_internal_error(f"rapportdelen {name} i pakken {budget.source or budget.meta.kommune}: "
+                                  f"{finding.internal_error}")
+            result.findings.append(finding)
     return result
 
 
@@ -77,6 +87,18 @@ def _judged(budget: Budget, findings: list[Finding]) -> list[Finding]:
         for finding in findings:
             finding.column = budget.column_label(finding.year)
     return findings
+
+
+@dataclass
+class _Section:
+    """Stands in for a rule when a report section (key figures, selvkost …) fails: its finding names the section."""
+
+    id: str
+    title: str = ""
+    severity: str = "error"
+
+    def __post_init__(self) -> None:
+        self.title = self.title or f"Rapportdelen «{self.id}»"
 
 
 def judged_as_of(budget: Budget) -> dt.date:

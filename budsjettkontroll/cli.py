@@ -1,7 +1,8 @@
 """The command line: check, rules, explain, template. Heavy libraries (pandas, pandera) load only for `check`.
 
 Exit codes: 0 no failing finding at or above --fail-on (default error); 1 at least one, or no rule could be
-evaluated at all; 2 bad input, bad configuration or a broken rule pack.
+evaluated at all; 2 bad input, bad configuration or a broken rule pack; 3 internal error (a bug in a rule, a figure
+or the tool: one line on stderr, the traceback only with BUDSJETTKONTROLL_DEBUG=1).
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ import typer
 
 EXIT_HELP = (
     "Exit-koder: 0 = ingen brudd på eller over --fail-on (standard: error); 1 = minst ett brudd, eller ingen regel "
-    "kunne vurderes; 2 = ugyldig inndata, konfigurasjon eller regelpakke."
+    "kunne vurderes; 2 = ugyldig inndata, konfigurasjon eller regelpakke; 3 = intern feil (en feil i en regel eller i "
+    "verktøyet; de andre reglene vurderes likevel, og feilen står på én linje i stderr)."
 )
 
 app = typer.Typer(
@@ -154,6 +156,8 @@ def check(
         emit(text, output, force, [f for r in results for f in r.budget.files.values()])
     except InputError as exc:
         fail(exc.problems)
+    except Exception as exc:  # noqa: BLE001 - a bug outside the rules: one line, exit 3
+        raise typer.Exit(internal_error(exc))
     code = max(exit_code(r.findings, settings.fail_on) for r in results)
     raise typer.Exit(code)
 
@@ -383,6 +387,23 @@ def main() -> None:
         app()
     except KeyboardInterrupt:
         sys.exit(130)
+    except Exception as exc:  # noqa: BLE001 - a bug anywhere: one line and exit 3, never a traceback
+        sys.exit(internal_error(exc))
+
+
+def internal_error(exc: BaseException) -> int:
+    """Report an unexpected exception as one line on stderr (the traceback with BUDSJETTKONTROLL_DEBUG=1); exit 3."""
+    import os
+    import traceback
+
+    from .errors import one_line
+
+    if os.environ.get("BUDSJETTKONTROLL_DEBUG"):
+        traceback.print_exception(exc)
+    text = one_line(f"{type(exc).__name__}: {' '.join(str(exc).split())}".rstrip(": "))
+    typer.echo(f"intern feil: {text} (en feil i budsjettkontroll, ikke i budsjettet; kjør med "
+               "BUDSJETTKONTROLL_DEBUG=1 for detaljer og meld fra)", err=True)
+    return 3
 
 
 if __name__ == "__main__":

@@ -15,8 +15,10 @@ from typing import Any, Callable
 
 from .budget import Amount, Budget, Row, Table
 from .catalogue import INVESTERING_DELER, TABLES, LineDef, TableDef
+from .errors import InputError
 
 NUMBER, TEXT, BOOL = "number", "text", "bool"
+TABLE_ALL = "table:*"  # a figure that scans every table (graph node)
 # Schedules in which an omitted input line means the kommune has none (0); elsewhere omitted is not given.
 ZERO_WHEN_OMITTED = {"drift", "investering", "drift_art", "drift_fordeling"}
 
@@ -31,6 +33,7 @@ class Figure:
     per_year: bool = True
     label: str = ""  # Norwegian name for reports and 'mangler …' messages
     inputs: tuple[str, ...] = ()  # the facts (lines, figures) it reads: the edges of the dependency graph
+    locate: bool = True  # False: it spans several years, so a finding on it points at no one line (budsjett.toml)
 
 
 @dataclass
@@ -42,31 +45,39 @@ class Item:
     values: dict[str, Any]
     stem: str | None = None
     line: int | None = None
+    sources: dict[str, tuple[str, ...]] = field(default_factory=dict)  # field → the facts it comes from (to name
+    # what is missing: «avvik» is missing because a line of § 5-4 is)
 
 
 FIGURES: dict[str, Figure] = {}
 COLLECTIONS: dict[str, tuple[Callable[["Facts"], list[Item]], dict[str, str], str]] = {}
+COLLECTION_INPUTS: dict[str, tuple[str, ...]] = {}  # the facts each collection reads (edges of the graph)
 # The Norwegian name of a collection field that is not a figure, e.g. «Gebyrinntekter» (selvkost.csv): used in
 # «mangler …» messages and by `explain`. The module that defines the collection registers its fields here.
 FIELD_LABELS: dict[str, str] = {}
 
 
 def figure(name: str, unit: str = "1000 kr", kind: str = NUMBER, per_year: bool = True, label: str = "",
-           inputs: tuple[str, ...] = ()):
-    """Register a derived figure; its docstring is its definition, `inputs` the facts it reads."""
+           inputs: tuple[str, ...] = (), locate: bool = True):
+    """Register a derived figure; its docstring is its definition, `inputs` the facts it reads (every one: a test
+    records what each figure really reads and compares), `locate=False` for a figure over several years that a
+    finding should not pin to one of its lines."""
 
     def register(fn: Callable[["Facts", int | None], Any]):
-        FIGURES[name] = Figure(name, fn, (fn.__doc__ or "").strip(), unit, kind, per_year, label, tuple(inputs))
+        FIGURES[name] = Figure(name, fn, (fn.__doc__ or "").strip(), unit, kind, per_year, label, tuple(inputs),
+                               locate)
         return fn
 
     return register
 
 
-def collection(name: str, fields: dict[str, str], doc: str):
-    """Register a collection of items (fields: name → kind) that a rule may evaluate one by one."""
+def collection(name: str, fields: dict[str, str], doc: str, inputs: tuple[str, ...] = ()):
+    """Register a collection of items (fields: name → kind) that a rule may evaluate one by one; `inputs` the
+    facts it reads."""
 
     def register(fn: Callable[["Facts"], list[Item]]):
         COLLECTIONS[name] = (fn, fields, doc)
+        COLLECTION_INPUTS[name] = tuple(inputs)
         return fn
 
     return register
@@ -96,6 +107,21 @@ def known_names() -> dict[str, str]:
     return names
 
 
+class FigureError(Exception):
+    """A figure raised an unexpected exception (a bug): every rule that reads it gets «intern feil», exit code 3."""
+
+    def __init__(self, figure: str, year: int | None, cause: BaseException):
+        self.figure, self.year, self.cause = figure, year, cause
+        text = " ".join(str(cause).split())
+        super().__init__(f"{type(cause).__name__}: {text}".rstrip(": ") + f" (i tallet «{figure}»"
+                         + (f", {year})" if year is not None else ")"))
+
+
+@dataclass(frozen=True)
+class _Failed:
+    error: FigureError
+
+
 @dataclass
 class SumLine:
     """A printed sum line next to the sum of its parts."""
@@ -106,8 +132,9 @@ class SumLine:
     line: int
     year: int
     printed: Amount
-    computed: Amount
+    computed: Amount | None  # None: a part is not given (a blank cell), so the sum cannot be checked
     terms: int
+    fact: str = ""  # the line's fact name, e.g. drift_sum_disponeringer
 
 
 class Facts:
@@ -128,6 +155,7 @@ class Facts:
     def _derive_lines(self, year: int) -> None:
         values: dict[str, Amount | None] = {}
         computed: dict[str, Amount | None] = {}
+        blank: set[str] = set()  # lines printed with a blank cell this year, and sums that need one of them
         for stem, tdef in TABLES.items():
             if tdef.area_column is not None:
                 continue  # read block by block by its provider module (selvkost.py)
@@ -142,17 +170,28 @@ class Facts:
                     calc = self._compute(table, tdef, line, year, values) if table else None
                     computed[name] = calc
                     values[name] = printed if printed is not None else calc
-                    if row is not None and printed is not None and calc is not None:
+                    blank_part = calc is None and table is not None and self._blank_part(table, tdef, line, year, blank)
+                    if blank_part:
+                        blank.add(name)
+                    if row is not None and printed is not None and (calc is not None or blank_part):
                         self._sum_lines.append(SumLine(stem, line.key, row.label, row.line, year, printed, calc,
-                                                       self._term_count(table, tdef, line, computed)))
+                                                       self._term_count(table, tdef, line, computed), name))
                 elif table is None:
                     values[name] = None
                 elif row is None:
                     values[name] = 0 if stem in ZERO_WHEN_OMITTED and not line.required else None
                 else:
                     values[name] = printed
+                    if printed is None:
+                        blank.add(name)  # the line is there, its cell is blank: «ikke oppgitt», never 0
         self._lines[year] = values
         self._computed[year] = computed
+
+    def _blank_part(self, table: Table, tdef: TableDef, line: LineDef, year: int, blank: set[str]) -> bool:
+        """Whether a sum cannot be computed because a part is printed with a blank cell (not because it is left out)."""
+        if line.parts == ("*",):
+            return any(r.values.get(year) is None for r in self._free_rows(table, tdef, line))
+        return any(f"{tdef.prefix}_{key}" in blank for key, _ in line.terms())
 
     def _free_rows(self, table: Table, tdef: TableDef, line: LineDef) -> list[Row]:
         rows = [r for r in table.rows if r.key is None]
@@ -196,12 +235,25 @@ class Facts:
             return year
         fig = FIGURES.get(name)
         if fig is None:
+            if name in line_fact_names() or name.endswith("_beregnet"):
+                return None  # a line in a year the package does not have (or no year: a budget-wide question)
             raise KeyError(name)
+        if fig.per_year and year is None:
+            return None  # a yearly figure has no value for the budget as a whole: ask it for real years only
         key = (name, year if fig.per_year else None)
         if key not in self._cache:
             self._cache[key] = None  # guards against a figure that (wrongly) depends on itself
-            self._cache[key] = fig.compute(self, year if fig.per_year else None)
-        return self._cache[key]
+            try:
+                self._cache[key] = fig.compute(self, year if fig.per_year else None)
+            except InputError:
+                del self._cache[key]
+                raise  # bad input (a broken parameter file): exit 2, not a bug
+            except Exception as exc:  # noqa: BLE001 - remembered, so every reader fails alike (never a silent None)
+                self._cache[key] = _Failed(exc if isinstance(exc, FigureError) else FigureError(name, year, exc))
+        value = self._cache[key]
+        if type(value) is _Failed:
+            raise value.error
+        return value
 
     def sum_lines(self) -> list[SumLine]:
         return self._sum_lines
@@ -230,7 +282,7 @@ def add(*values: Amount | None) -> Amount | None:
 
 @collection("sumlinjer", {"oppgitt": NUMBER, "beregnet": NUMBER, "avvik": NUMBER, "ledd": NUMBER},
             "Hver sumlinje som er oppgitt i §§ 5-4, 5-5 og 5-6 (og andre ledd), med summen av delene. Toleransen "
-            "per ledd er regelens `tolerance` (eller --tolerance), ikke en del av elementet.")
+            "per ledd er regelens `tolerance` (eller --tolerance), ikke en del av elementet.", inputs=(TABLE_ALL,))
 def _sum_line_items(f: Facts) -> list[Item]:
     items = []
     for s in f.sum_lines():
@@ -239,7 +291,9 @@ def _sum_line_items(f: Facts) -> list[Item]:
         tdef = TABLES[s.table]
         items.append(Item(
             subject=f"{tdef.paragraph}: {s.label}", year=s.year, stem=s.table, line=s.line,
-            values={"oppgitt": s.printed, "beregnet": s.computed, "avvik": s.printed - s.computed, "ledd": s.terms},
+            values={"oppgitt": s.printed, "beregnet": s.computed, "ledd": s.terms,
+                    "avvik": None if s.computed is None else s.printed - s.computed},
+            sources={"beregnet": (f"{s.fact}_beregnet",), "avvik": (f"{s.fact}_beregnet",), "oppgitt": (s.fact,)},
         ))
     return items
 
@@ -274,7 +328,8 @@ def _pairs(f: Facts, pairs: list[tuple[str, str, str]], needs: str, stem: str, l
             items.append(Item(subject, year, {"venstre": f.get(left, year), "hoyre": f.get(right, year),
                                               "avvik": add(f.get(left, year), -(f.get(right, year) or 0))
                                               if f.get(right, year) is not None else None},
-                              stem=stem, line=line_of(left)))
+                              stem=stem, line=line_of(left),
+                              sources={"venstre": (left,), "hoyre": (right,), "avvik": (left, right)}))
     return items
 
 
@@ -289,13 +344,15 @@ def _line_of(f: Facts, stem: str) -> Callable[[str], int | None]:
 
 
 @collection("avstemming_5_6", {"venstre": NUMBER, "hoyre": NUMBER, "avvik": NUMBER},
-            "Linjer som økonomisk oversikt etter art (§ 5-6) og bevilgningsoversikten drift (§ 5-4) begge har.")
+            "Linjer som økonomisk oversikt etter art (§ 5-6) og bevilgningsoversikten drift (§ 5-4) begge har.",
+            inputs=("table:drift_art", *(name for _, *pair in CROSS_CHECKS_5_6 for name in pair)))
 def _cross_5_6(f: Facts) -> list[Item]:
     return _pairs(f, CROSS_CHECKS_5_6, "drift_art", "drift_art", _line_of(f, "drift_art"))
 
 
 @collection("avstemming_5_5", {"venstre": NUMBER, "hoyre": NUMBER, "avvik": NUMBER},
-            "Summen av hver del av § 5-5 andre ledd mot den tilsvarende linjen i § 5-5 første ledd.")
+            "Summen av hver del av § 5-5 andre ledd mot den tilsvarende linjen i § 5-5 første ledd.",
+            inputs=("table:investering_fordeling", *(name for _, *pair in CROSS_CHECKS_5_5 for name in pair)))
 def _cross_5_5(f: Facts) -> list[Item]:
     items = _pairs(f, CROSS_CHECKS_5_5, "investering_fordeling", "investering_fordeling", _line_of(f, "investering_fordeling"))
     table = f.table("investering_fordeling")
@@ -310,7 +367,7 @@ def _cross_5_5(f: Facts) -> list[Item]:
 
 # --- statutory figures ---------------------------------------------------------------------------------------
 
-@figure("minimumsavdrag", label="minimumsavdrag (avskrivninger × lånegjeld ÷ avskrivbare anleggsmidler)")
+@figure("minimumsavdrag", label="minimumsavdrag (avskrivninger × lånegjeld ÷ avskrivbare anleggsmidler)", inputs=("drift_avskrivninger", "lanegjeld_grunnlag", "anleggsmidler_grunnlag"))
 def minimumsavdrag(f: Facts, year: int) -> Amount | None:
     """Kommuneloven § 14-18: avskrivninger × lånegjeld ÷ bokført verdi av avskrivbare anleggsmidler.
 
@@ -326,7 +383,7 @@ def minimumsavdrag(f: Facts, year: int) -> Amount | None:
     return int((Decimal(avskrivninger) * Decimal(lanegjeld) / Decimal(anleggsmidler)).to_integral_value())
 
 
-@figure("avdrag_under_minimum", label="minimumsavdrag minus budsjetterte avdrag")
+@figure("avdrag_under_minimum", label="minimumsavdrag minus budsjetterte avdrag", inputs=("minimumsavdrag", "drift_avdrag"))
 def avdrag_under_minimum(f: Facts, year: int) -> Amount | None:
     """Minimumsavdrag − avdrag på lån (§ 5-4): how much the budgeted avdrag fall short (negative: above it)."""
     return add(f.get("minimumsavdrag", year), -(f.get("drift_avdrag", year) or 0)) \
@@ -338,7 +395,7 @@ def _at_balance_date(f: Facts, fact: str, year: int) -> Amount | None:
     return f.get(fact, at) if at in f.years else None
 
 
-@figure("lanegjeld_grunnlag", label="lånegjeld ekskl. videreutlån på balansedatoen (nokkeltall.csv eller gjeld.csv)")
+@figure("lanegjeld_grunnlag", label="lånegjeld ekskl. videreutlån på balansedatoen (nokkeltall.csv eller gjeld.csv)", inputs=("nt_lanegjeld_ekskl_videreutlan", "gjeld_investeringslan", "meta:minimumsavdrag"))
 def lanegjeld_grunnlag(f: Facts, year: int) -> Amount | None:
     """Lånegjeld ekskl. videreutlån at the balance date of the minimumsavdrag (nøkkeltall, else gjeld.csv)."""
     value = _at_balance_date(f, "nt_lanegjeld_ekskl_videreutlan", year)
@@ -346,19 +403,19 @@ def lanegjeld_grunnlag(f: Facts, year: int) -> Amount | None:
 
 
 @figure("anleggsmidler_grunnlag", label="bokført verdi avskrivbare anleggsmidler på balansedatoen (linjen «Bokført "
-        "verdi avskrivbare anleggsmidler» i nokkeltall.csv)")
+        "verdi avskrivbare anleggsmidler» i nokkeltall.csv)", inputs=("nt_bokfort_verdi_anleggsmidler", "meta:minimumsavdrag"))
 def anleggsmidler_grunnlag(f: Facts, year: int) -> Amount | None:
     """Bokført verdi av avskrivbare anleggsmidler at the balance date of the minimumsavdrag."""
     return _at_balance_date(f, "nt_bokfort_verdi_anleggsmidler", year)
 
 
-@figure("balansedato", unit="", kind=TEXT)
+@figure("balansedato", unit="", kind=TEXT, inputs=("meta:minimumsavdrag",))
 def balansedato(f: Facts, year: int) -> str:
     """The balance date the package uses for the minimumsavdrag (1.1 or 31.12)."""
     return f.budget.meta.minimumsavdrag.balance_date
 
 
-@figure("lanefinansierbare_investeringer")
+@figure("lanefinansierbare_investeringer", inputs=("inv_varige_driftsmidler", "inv_tilskudd_andres_investeringer", "inv_aksjer_andeler"))
 def lanefinansierbare_investeringer(f: Facts, year: int) -> Amount | None:
     """Kommuneloven §§ 14-15, 14-16: investeringer i varige driftsmidler + tilskudd til andres investeringer
     + investeringer i aksjer og andeler (§ 5-5 lines 1-3)."""
@@ -366,7 +423,7 @@ def lanefinansierbare_investeringer(f: Facts, year: int) -> Amount | None:
                f.get("inv_aksjer_andeler", year))
 
 
-@figure("lanebehov_etter_egne_inntekter")
+@figure("lanebehov_etter_egne_inntekter", inputs=("lanefinansierbare_investeringer", "inv_momskompensasjon", "inv_tilskudd_fra_andre", "inv_salg_varige_driftsmidler"))
 def lanebehov_etter_egne_inntekter(f: Facts, year: int) -> Amount | None:
     """Lånefinansierbare investeringer less momskompensasjon, tilskudd fra andre and salg av varige
     driftsmidler (incomes are negative, so they are added)."""
@@ -374,20 +431,20 @@ def lanebehov_etter_egne_inntekter(f: Facts, year: int) -> Amount | None:
                f.get("inv_tilskudd_fra_andre", year), f.get("inv_salg_varige_driftsmidler", year))
 
 
-@figure("bruk_av_lan")
+@figure("bruk_av_lan", inputs=("inv_bruk_av_lan",))
 def bruk_av_lan(f: Facts, year: int) -> Amount | None:
     """Bruk av lån (§ 5-5 line 13) as a positive amount: the loans the budget takes up for its own investments."""
     value = f.get("inv_bruk_av_lan", year)
     return None if value is None else -value
 
 
-@figure("videreutlan_udekket")
+@figure("videreutlan_udekket", inputs=("inv_videreutlan", "inv_bruk_lan_videreutlan"))
 def videreutlan_udekket(f: Facts, year: int) -> Amount | None:
     """Videreutlån + bruk av lån til videreutlån (0 when every videreutlån is loan-financed)."""
     return add(f.get("inv_videreutlan", year), f.get("inv_bruk_lan_videreutlan", year))
 
 
-@figure("videreutlan_avdrag_avvik")
+@figure("videreutlan_avdrag_avvik", inputs=("inv_avdrag_lan_videreutlan", "inv_mottatte_avdrag_videreutlan"))
 def videreutlan_avdrag_avvik(f: Facts, year: int) -> Amount | None:
     """Avdrag på lån til videreutlån + mottatte avdrag på videreutlån (0 when they match)."""
     return add(f.get("inv_avdrag_lan_videreutlan", year), f.get("inv_mottatte_avdrag_videreutlan", year))
@@ -413,7 +470,7 @@ def _unspecified_rows(f: Facts, year: int) -> list[tuple[Table, Row]]:
     return hits
 
 
-@figure("uspesifiserte_innsparinger", unit="linjer")
+@figure("uspesifiserte_innsparinger", unit="linjer", inputs=(TABLE_ALL,))
 def uspesifiserte_innsparinger(f: Facts, year: int) -> int:
     """Number of lines with an amount this year whose label reads as uspesifisert/ufordelt innsparing or
     ikke konkretiserte/identifiserte tiltak (kommuneloven § 14-4 tredje ledd; KDD 14.2.2022). A line called
@@ -421,7 +478,7 @@ def uspesifiserte_innsparinger(f: Facts, year: int) -> int:
     return len(_unspecified_rows(f, year))
 
 
-@figure("uspesifiserte_linjer", unit="", kind=TEXT)
+@figure("uspesifiserte_linjer", unit="", kind=TEXT, inputs=(TABLE_ALL,))
 def uspesifiserte_linjer(f: Facts, year: int) -> str:
     """The labels of those lines, with their file and line number."""
     return "; ".join(_where(table, row) for table, row in _unspecified_rows(f, year)) or "ingen"
@@ -445,20 +502,20 @@ def _loan_rows_in_operations(f: Facts, year: int) -> list[tuple[Table, Row]]:
     return hits
 
 
-@figure("laneinntekter_i_drift")
+@figure("laneinntekter_i_drift", inputs=("table:drift", "table:drift_fordeling", "table:drift_art"))
 def laneinntekter_i_drift(f: Facts, year: int) -> Amount:
     """Sum of the amounts on lines of § 5-4 or § 5-6 whose label reads as bruk av lån or låneopptak
     (kommuneloven §§ 14-14 to 14-17 allow loans only for investments; the drift schedules have no such line)."""
     return sum(row.values[year] for _, row in _loan_rows_in_operations(f, year))
 
 
-@figure("lanelinjer_i_drift", unit="", kind=TEXT)
+@figure("lanelinjer_i_drift", unit="", kind=TEXT, inputs=("table:drift", "table:drift_fordeling", "table:drift_art"))
 def lanelinjer_i_drift(f: Facts, year: int) -> str:
     """The labels of those lines, with file and line number."""
     return "; ".join(_where(table, row) for table, row in _loan_rows_in_operations(f, year)) or "ingen"
 
 
-@figure("merforbruk_oppstatt")
+@figure("merforbruk_oppstatt", inputs=("nt_merforbruk_regnskap", "drift_fremfort_merforbruk"))
 def merforbruk_oppstatt(f: Facts, year: int) -> Amount | None:
     """Merforbruk that arose in the accounts of `year`: nøkkeltall «Merforbruk i regnskapet», else the
     regnskap column of § 5-4 «Fremført til inndekning i senere år (merforbruk)». None for a year without accounts."""
@@ -471,40 +528,40 @@ def merforbruk_oppstatt(f: Facts, year: int) -> Amount | None:
     return None
 
 
-@figure("merforbruk_med_frist", label="merforbruk i regnskapet to år før (regnskapskolonne i drift.csv eller «Merforbruk i regnskapet» i nokkeltall.csv)")
+@figure("merforbruk_med_frist", label="merforbruk i regnskapet to år før (regnskapskolonne i drift.csv eller «Merforbruk i regnskapet» i nokkeltall.csv)", inputs=("merforbruk_oppstatt",))
 def merforbruk_med_frist(f: Facts, year: int) -> Amount | None:
     """Kommuneloven § 14-11: the merforbruk that arose two years before `year`, which must be covered by the
     end of `year` at the latest."""
-    return merforbruk_oppstatt(f, year - 2)
+    return f.get("merforbruk_oppstatt", year - 2)
 
 
-@figure("dekket_innen_frist")
+@figure("dekket_innen_frist", inputs=("drift_dekning_merforbruk",), locate=False)
 def dekket_innen_frist(f: Facts, year: int) -> Amount | None:
     """Dekning av tidligere års merforbruk (§ 5-4 line 21) in the year after the merforbruk arose and in `year`."""
     values = [f.get("drift_dekning_merforbruk", y) for y in (year - 1, year) if y in f.years]
     return add(*values) if values else None
 
 
-@figure("antall_planar", unit="år", per_year=False)
+@figure("antall_planar", unit="år", per_year=False, inputs=("meta:years",))
 def antall_planar(f: Facts, year: None) -> int:
     """Number of økonomiplan years declared in budsjett.toml (the first is the årsbudsjett)."""
     return len(f.budget.meta.plan_years)
 
 
-@figure("planar_sammenhengende", unit="", kind=BOOL, per_year=False)
+@figure("planar_sammenhengende", unit="", kind=BOOL, per_year=False, inputs=("meta:years",))
 def planar_sammenhengende(f: Facts, year: None) -> bool:
     """True when the plan years follow each other with no gap, starting with the årsbudsjett year."""
     plan = f.budget.meta.plan_years
     return bool(plan) and plan == list(range(plan[0], plan[0] + len(plan)))
 
 
-@figure("forste_planar", unit="år", per_year=False)
+@figure("forste_planar", unit="år", per_year=False, inputs=("meta:years",))
 def forste_planar(f: Facts, year: None) -> int | None:
     """The first plan year: the årsbudsjett (None for an årsregnskap)."""
     return f.budget.meta.plan_years[0] if f.budget.meta.plan_years else None
 
 
-@figure("robek_a", unit="", kind=BOOL, per_year=False)
+@figure("robek_a", unit="", kind=BOOL, per_year=False, inputs=("meta:years", "drift_fremfort_merforbruk", "uspesifiserte_innsparinger"))
 def robek_a(f: Facts, year: None) -> bool | None:
     """Kommuneloven § 28-1 bokstav a: the årsbudsjett (first plan year) shows merforbruk or uspesifisert innsparing."""
     if not f.budget.meta.plan_years:
@@ -516,7 +573,7 @@ def robek_a(f: Facts, year: None) -> bool | None:
     return value > 0 or f.get("uspesifiserte_innsparinger", first) > 0
 
 
-@figure("robek_b", unit="", kind=BOOL, per_year=False)
+@figure("robek_b", unit="", kind=BOOL, per_year=False, inputs=("meta:years", "drift_fremfort_merforbruk", "uspesifiserte_innsparinger"))
 def robek_b(f: Facts, year: None) -> bool | None:
     """Kommuneloven § 28-1 bokstav b: some økonomiplan year shows merforbruk or uspesifisert innsparing."""
     values = [f.get("drift_fremfort_merforbruk", y) for y in f.budget.meta.plan_years]
@@ -525,7 +582,7 @@ def robek_b(f: Facts, year: None) -> bool | None:
     return any(v > 0 for v in values) or any(f.get("uspesifiserte_innsparinger", y) > 0 for y in f.budget.meta.plan_years)
 
 
-@figure("robek_c", unit="", kind=BOOL, per_year=False)
+@figure("robek_c", unit="", kind=BOOL, per_year=False, inputs=("meta:years", "merforbruk_med_frist", "dekket_innen_frist"))
 def robek_c(f: Facts, year: None) -> bool | None:
     """Kommuneloven § 28-1 bokstav c: a merforbruk is planned covered over more than two years after it arose."""
     outcomes = []
@@ -543,7 +600,7 @@ ROBEK_CRITERIA = {
 }
 
 
-@figure("robek_kriterier", unit="", kind=TEXT, per_year=False)
+@figure("robek_kriterier", unit="", kind=TEXT, per_year=False, inputs=("robek_a", "robek_b", "robek_c"))
 def robek_kriterier(f: Facts, year: None) -> str:
     """The § 28-1 letters the budget would meet, each with its meaning, e.g. «a (årsbudsjettet …), b (…)»;
     «ingen» when none."""
@@ -551,7 +608,7 @@ def robek_kriterier(f: Facts, year: None) -> str:
     return ", ".join(met) or "ingen"
 
 
-@figure("merforbruk_fra_ar", unit="år")
+@figure("merforbruk_fra_ar", unit="år", inputs=("ar",))
 def merforbruk_fra_ar(f: Facts, year: int) -> int:
     """The year whose merforbruk must be covered by the end of `year` (kommuneloven § 14-11): `year` − 2."""
     return year - 2
@@ -591,6 +648,13 @@ def describe(name: str) -> str:
     if name in lines:
         table, line = lines[name]
         return f"«{line.label}» ({table.stem}.csv)"
+    kind, _, rest = name.partition(":")
+    if rest and kind in ("table", "rows") and rest in TABLES:
+        return f"{rest}.csv ({TABLES[rest].paragraph})"
+    if rest and kind == "meta":
+        return f"[{rest}] i budsjett.toml" if rest != "years" else "[years] i budsjett.toml"
+    if rest and kind == "param":
+        return f"rules/parameters/{rest}.yaml"
     fig = FIGURES.get(name)
     if fig and fig.label:
         return f"{fig.label}"

@@ -31,12 +31,15 @@ class Finding:
     # The column the finding judges when the report must say it («Regulert budsjett 2021»): set for a package
     # that prints a year in several kinds (views) and for opprinnelig/revidert columns; in JSON only when set.
     column: str | None = None
+    internal_error: str | None = None  # «ExcType: message» when the rule or a figure it reads failed (exit 3)
 
     def as_json(self) -> dict[str, Any]:
         # field by field: dataclasses.asdict's deep copy was a fifth of `amend` and of the JSON report
         data = {f.name: getattr(self, f.name) for f in fields(self)}
         if data["column"] is None:
             del data["column"]
+        if self.internal_error is None:
+            del data["internal_error"]  # present only when set, so a report without internal errors is unchanged
         data["references"] = [dict(r) for r in self.references]
         data["missing"] = list(self.missing)
         data["values"] = {k: to_json(v) for k, v in self.values.items()}
@@ -57,11 +60,26 @@ def summarise(findings: list[Finding]) -> dict[str, Any]:
         by_status[f.status] = by_status.get(f.status, 0) + 1
         if f.status == FAIL:
             failed[f.severity] += 1
-    return {"total": len(findings), "status": by_status, "failed_by_severity": failed}
+    summary = {"total": len(findings), "status": by_status, "failed_by_severity": failed}
+    internal = internal_errors(findings)
+    if internal:
+        summary["internal_errors"] = internal  # only when there are any: a clean report keeps its shape
+    return summary
+
+
+def internal_errors(findings) -> int:
+    """How many findings could not be judged because the rule or a figure it reads raised an unexpected error."""
+    return sum(1 for f in findings if getattr(f, "internal_error", None))
+
+
+EXIT_LAWFUL, EXIT_BROKEN, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 
 
 def exit_code(findings: list[Finding], fail_on: str = "error") -> int:
-    """0: nothing failed at or above `fail_on`; 1: something did, or no rule could be evaluated at all."""
+    """0: nothing failed at or above `fail_on`; 1: something did, or no rule could be evaluated at all;
+    3: a rule or figure raised an unexpected error (intern feil), whatever the other findings say."""
+    if internal_errors(findings):
+        return EXIT_INTERNAL
     threshold = SEVERITY_RANK[fail_on]
     if any(f.status == FAIL and SEVERITY_RANK[f.severity] >= threshold for f in findings):
         return 1

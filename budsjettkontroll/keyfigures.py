@@ -74,6 +74,11 @@ class Balance:
     check_title: str
     references: tuple[dict[str, str], ...]
 
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        """What the figure of this balance reads (its edges in the dependency graph)."""
+        return (*self.stated, *(name for name, _, _ in self.movement))
+
 
 DISPOSISJONSFOND = Balance(
     "disposisjonsfond_ub", "disposisjonsfond (UB)", ("nt_disposisjonsfond_ub",),
@@ -156,7 +161,8 @@ def rounding_unit(f: Facts, bal: Balance) -> int:
 
 # --- the key figures ----------------------------------------------------------------------------------------------
 
-@figure("brutto_driftsinntekter", label="brutto driftsinntekter («Sum driftsinntekter» i drift_art.csv, § 5-6)")
+@figure("brutto_driftsinntekter", label="brutto driftsinntekter («Sum driftsinntekter» i drift_art.csv, § 5-6)",
+        inputs=("art_sum_driftsinntekter",))
 def brutto_driftsinntekter(f: Facts, year: int) -> Any:
     """Brutto driftsinntekter: «Sum driftsinntekter» in § 5-6 (økonomisk oversikt drift etter art) as a positive
     amount (incomes are negative internally). The denominator of every key figure in per cent."""
@@ -164,7 +170,8 @@ def brutto_driftsinntekter(f: Facts, year: int) -> Any:
     return None if value is None else -value
 
 
-@figure("netto_driftsresultat_pst", unit=PCT, label="netto driftsresultat i prosent av brutto driftsinntekter")
+@figure("netto_driftsresultat_pst", unit=PCT, label="netto driftsresultat i prosent av brutto driftsinntekter",
+        inputs=("art_netto_driftsresultat", "drift_netto_driftsresultat", "brutto_driftsinntekter"))
 def netto_driftsresultat_pst(f: Facts, year: int) -> Decimal | None:
     """Netto driftsresultat ÷ brutto driftsinntekter × 100, signed so that a surplus is a positive percentage:
     −«Netto driftsresultat» (§ 5-6, else § 5-4) ÷ −«Sum driftsinntekter» (§ 5-6) × 100. Internally a surplus and
@@ -173,7 +180,8 @@ def netto_driftsresultat_pst(f: Facts, year: int) -> Decimal | None:
     return percent(None if result is None else -result, fact(f, "brutto_driftsinntekter", year))
 
 
-@figure("disposisjonsfond_ub", label="disposisjonsfond (UB), oppgitt eller fremskrevet")
+@figure("disposisjonsfond_ub", label="disposisjonsfond (UB), oppgitt eller fremskrevet",
+        inputs=DISPOSISJONSFOND.inputs)
 def disposisjonsfond_ub(f: Facts, year: int) -> Any:
     """Disposisjonsfond at 31.12: nøkkeltall «Disposisjonsfond (UB)» where the package states it; otherwise
     UB(t) = UB(t−1) + avsetninger til disposisjonsfond + bruk av disposisjonsfond (§ 5-4; bruk is negative
@@ -182,13 +190,15 @@ def disposisjonsfond_ub(f: Facts, year: int) -> Any:
     return rolled(f, DISPOSISJONSFOND, year)[0]
 
 
-@figure("disposisjonsfond_pst", unit=PCT, label="disposisjonsfond i prosent av brutto driftsinntekter")
+@figure("disposisjonsfond_pst", unit=PCT, label="disposisjonsfond i prosent av brutto driftsinntekter",
+        inputs=("disposisjonsfond_ub", "brutto_driftsinntekter"))
 def disposisjonsfond_pst(f: Facts, year: int) -> Decimal | None:
     """Disposisjonsfond (UB, oppgitt eller fremskrevet: see disposisjonsfond_ub) ÷ brutto driftsinntekter × 100."""
     return percent(fact(f, "disposisjonsfond_ub", year), fact(f, "brutto_driftsinntekter", year))
 
 
-@figure("lanegjeld_ub", label="lånegjeld ekskl. startlån (UB), oppgitt eller fremskrevet")
+@figure("lanegjeld_ub", label="lånegjeld ekskl. startlån (UB), oppgitt eller fremskrevet",
+        inputs=LANEGJELD.inputs)
 def lanegjeld_ub(f: Facts, year: int) -> Any:
     """Lånegjeld at 31.12 excluding startlån/lån til videreutlån: § 5-7 «Lån til finansiering investeringer»
     (gjeld.csv), else nøkkeltall «Lånegjeld ekskl. videreutlån (UB)»; otherwise UB(t) = UB(t−1) + bruk av lån
@@ -196,14 +206,16 @@ def lanegjeld_ub(f: Facts, year: int) -> Any:
     return rolled(f, LANEGJELD, year)[0]
 
 
-@figure("startlan_ub", label="startlån/lån til videreutlån (UB), oppgitt eller fremskrevet")
+@figure("startlan_ub", label="startlån/lån til videreutlån (UB), oppgitt eller fremskrevet",
+        inputs=STARTLAN.inputs)
 def startlan_ub(f: Facts, year: int) -> Any:
     """Startlån (lån til videreutlån) at 31.12: § 5-7 «Startlån» (gjeld.csv); otherwise UB(t) = UB(t−1) + bruk av
     lån til videreutlån − avdrag på lån til videreutlån (§ 5-5)."""
     return rolled(f, STARTLAN, year)[0]
 
 
-@figure("gjeldsgrad", unit=PCT, label="gjeldsgrad: netto lånegjeld ekskl. startlån i prosent av brutto driftsinntekter")
+@figure("gjeldsgrad", unit=PCT, label="gjeldsgrad: netto lånegjeld ekskl. startlån i prosent av brutto driftsinntekter",
+        inputs=("lanegjeld_ub", "brutto_driftsinntekter"))
 def gjeldsgrad(f: Facts, year: int) -> Decimal | None:
     """Netto lånegjeld ÷ brutto driftsinntekter × 100, with netto lånegjeld = lånegjeld (UB) excluding startlån
     (lån til videreutlån, which the borrowers repay): see lanegjeld_ub. Utlån av egne midler and ubrukte
@@ -212,7 +224,8 @@ def gjeldsgrad(f: Facts, year: int) -> Decimal | None:
     return percent(fact(f, "lanegjeld_ub", year), fact(f, "brutto_driftsinntekter", year))
 
 
-@figure("gjeldsgrad_inkl_startlan", unit=PCT, label="gjeldsgrad med startlån i prosent av brutto driftsinntekter")
+@figure("gjeldsgrad_inkl_startlan", unit=PCT, label="gjeldsgrad med startlån i prosent av brutto driftsinntekter",
+        inputs=("lanegjeld_ub", "startlan_ub", "brutto_driftsinntekter"))
 def gjeldsgrad_inkl_startlan(f: Facts, year: int) -> Decimal | None:
     """(Lånegjeld ekskl. startlån + startlån) (UB) ÷ brutto driftsinntekter × 100: all lånegjeld, as § 5-7
     «Sum lånegjeld»; see lanegjeld_ub and startlan_ub."""
@@ -220,7 +233,8 @@ def gjeldsgrad_inkl_startlan(f: Facts, year: int) -> Decimal | None:
     return percent(None if debt is None or start is None else debt + start, fact(f, "brutto_driftsinntekter", year))
 
 
-@figure("vedlikehold_per_m2", unit=KR_M2, label="verdibevarende vedlikehold av eide formålsbygg (kr per m2)")
+@figure("vedlikehold_per_m2", unit=KR_M2, label="verdibevarende vedlikehold av eide formålsbygg (kr per m2)",
+        inputs=("nt_vedlikehold_per_m2",))
 def vedlikehold_per_m2(f: Facts, year: int) -> Any:
     """Budsjettert verdibevarende vedlikehold of eide formålsbygg in kr per m2: nøkkeltall «Vedlikehold eide
     formålsbygg (kr per m2)» as the package states it. A year without a stated value is not evaluated: the
@@ -228,7 +242,8 @@ def vedlikehold_per_m2(f: Facts, year: int) -> Any:
     return fact(f, "nt_vedlikehold_per_m2", year)
 
 
-@figure("egenfinansiering_pst", unit=PCT, label="egenfinansiering av investeringene i prosent")
+@figure("egenfinansiering_pst", unit=PCT, label="egenfinansiering av investeringene i prosent",
+        inputs=("bruk_av_lan", "inv_sum_investeringsutgifter"))
 def egenfinansiering_pst(f: Facts, year: int) -> Decimal | None:
     """(1 − bruk av lån ÷ investeringsutgifter) × 100 for the year: «Bruk av lån» and «Sum investeringsutgifter»
     in § 5-5. Startlån (videreutlån) is outside both. Not evaluated when there are no investeringsutgifter."""
@@ -239,7 +254,8 @@ def egenfinansiering_pst(f: Facts, year: int) -> Decimal | None:
 
 
 @figure("egenfinansiering_pst_periode", unit=PCT, per_year=False,
-        label="egenfinansiering av investeringene i prosent, hele økonomiplanperioden")
+        label="egenfinansiering av investeringene i prosent, hele økonomiplanperioden",
+        inputs=("meta:years", "bruk_av_lan", "inv_sum_investeringsutgifter"))
 def egenfinansiering_pst_periode(f: Facts, year: None) -> Decimal | None:
     """(1 − Σ bruk av lån ÷ Σ investeringsutgifter) × 100 over every økonomiplan year (§ 5-5)."""
     plan = f.budget.meta.plan_years
@@ -250,7 +266,8 @@ def egenfinansiering_pst_periode(f: Facts, year: None) -> Decimal | None:
     return HUNDRED - percent(sum(loans), sum(spending))
 
 
-@figure("rente_og_avdragsbelastning_pst", unit=PCT, label="renteutgifter og avdrag i prosent av brutto driftsinntekter")
+@figure("rente_og_avdragsbelastning_pst", unit=PCT, label="renteutgifter og avdrag i prosent av brutto driftsinntekter",
+        inputs=("art_renteutgifter", "drift_renteutgifter", "art_avdrag", "drift_avdrag", "brutto_driftsinntekter"))
 def rente_og_avdragsbelastning_pst(f: Facts, year: int) -> Decimal | None:
     """(Renteutgifter + avdrag på lån) ÷ brutto driftsinntekter × 100, gross: renteinntekter and utbytte are not
     deducted (§ 5-6, else § 5-4)."""

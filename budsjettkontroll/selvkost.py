@@ -380,24 +380,29 @@ def _items(f: Facts) -> list[Item]:
 
 @collection("selvkost_omrader", FIELDS,
             "Hvert selvkostområde (selvkost.csv) hvert år det har tall: selvkost, gebyrinntekter, selvkostfondet "
-            "og fondets alder etter opprinnelsesår (først inn, først ut).")
+            "og fondets alder etter opprinnelsesår (først inn, først ut).",
+            inputs=("table:selvkost", "kalkylerente_publisert", "nt_kommunal_deflator", "param:kalkylerente",
+                    "param:selvkostomrader"))
 def _all_area_years(f: Facts) -> list[Item]:
     return _items(f)
 
 
-@collection("selvkost_tak", FIELDS, "Selvkostområdene der selvkost er et tak for gebyrinntektene, hvert år.")
+@collection("selvkost_tak", FIELDS, "Selvkostområdene der selvkost er et tak for gebyrinntektene, hvert år.",
+            inputs=("collection:selvkost_omrader",))
 def _ceiling_area_years(f: Facts) -> list[Item]:
     return [i for i in f.items("selvkost_omrader") if i.values["lovtype"] == "tak"]
 
 
-@collection("selvkost_full", FIELDS, "Selvkostområdene med krav om full kostnadsdekning, hvert år.")
+@collection("selvkost_full", FIELDS, "Selvkostområdene med krav om full kostnadsdekning, hvert år.",
+            inputs=("collection:selvkost_omrader",))
 def _full_cost_area_years(f: Facts) -> list[Item]:
     return [i for i in f.items("selvkost_omrader") if i.values["lovtype"] == "full"]
 
 
 @collection("selvkost_omradetyper", {"omrade": TEXT, "kjent": BOOL, "lovtype": TEXT, "lovtype_tekst": TEXT,
                                      "hjemmel": TEXT, "kjente_omrader": TEXT},
-            "Hvert selvkostområde i selvkost.csv, med lovtypen fra rules/parameters/selvkostomrader.yaml.")
+            "Hvert selvkostområde i selvkost.csv, med lovtypen fra rules/parameters/selvkostomrader.yaml.",
+            inputs=("table:selvkost", "param:selvkostomrader"))
 def _area_types(f: Facts) -> list[Item]:
     known = ", ".join(area_types())
     out = []
@@ -410,7 +415,8 @@ def _area_types(f: Facts) -> list[Item]:
     return out
 
 
-@figure("kalkylerente_publisert", unit="%", label="publisert kalkylerente for året (rules/parameters/kalkylerente.yaml)")
+@figure("kalkylerente_publisert", unit="%", label="publisert kalkylerente for året (rules/parameters/kalkylerente.yaml)",
+        inputs=("param:kalkylerente",))
 def kalkylerente_publisert(f: Facts, year: int) -> Decimal | None:
     """Selvkostforskriften § 5: the year's average 5-year swap rate + ½ percentage point, as published (KBN);
     None for a year with no published value in rules/parameters/kalkylerente.yaml."""

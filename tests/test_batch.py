@@ -254,7 +254,8 @@ def test_a_pack_outside_the_package_is_still_checked_against_the_json_schema(tmp
 
 
 def test_an_unexpected_error_in_one_package_is_reported_and_the_others_still_run(repo, monkeypatch):
-    """A bug met by one package (here: injected into the check of «asker-feil») costs only that package."""
+    """A bug met by one package (here: injected into the check of «asker-feil») costs only that package, and the
+    batch ends with exit code 3 (intern feil), the highest of the packages' codes."""
     import budsjettkontroll.check as check
 
     real = check.run_check
@@ -267,7 +268,7 @@ def test_an_unexpected_error_in_one_package_is_reported_and_the_others_still_run
     monkeypatch.setattr(check, "run_check", failing)
     out, err = io.StringIO(), io.StringIO()
     code = batch.run([repo / "2024"], batch.BatchSettings(fmt="text"), out, err=err)
-    assert code == 2
+    assert code == 3
     lines = err.getvalue().splitlines()
     assert len(lines) == 1 and "asker-feil" in lines[0] and "intern feil" in lines[0] and "ZeroDivisionError" in lines[0]
     assert "Traceback" not in err.getvalue()

@@ -26,11 +26,15 @@ def shown(budget: Budget, value: Any) -> str:
 def verdict(findings: list[Finding], fail_on: str = "error", left_out: int = 0) -> str:
     """The conclusion in words. With rules left out (--ignore/--select) it says how many right after the verdict,
     so «ingen lovbrudd funnet» never stands alone when the balance rule was switched off."""
-    from ..findings import exit_code
+    from ..findings import exit_code, internal_errors
 
     gone = f" ({left_out} {'regel' if left_out == 1 else 'regler'} utelatt)" if left_out else ""
     errors = sum(1 for f in findings if f.status == FAIL and f.severity == "error")
     warnings = sum(1 for f in findings if f.status == FAIL and f.severity == "warning")
+    internal = internal_errors(findings)
+    if internal:
+        return (f"INTERN FEIL{gone}: {internal} vurderinger stoppet på en feil i budsjettkontroll (exit-kode 3); "
+                f"de andre reglene er vurdert: {errors} lovbrudd, {warnings} advarsler")
     if not any(f.status in (PASS, FAIL, WAIVED) for f in findings):
         return f"INGEN REGLER VURDERT{gone}: budsjettet mangler grunnlaget for kontroll"
     open_ = sum(1 for f in findings if f.status == NOT_EVALUATED)

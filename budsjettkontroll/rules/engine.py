@@ -10,9 +10,11 @@ from typing import Any
 
 import rule_engine
 
-from ..derive import FIGURES, Facts, describe, line_fact_names, location_of
+from ..derive import FIGURES, Facts, FigureError, describe, line_fact_names, location_of
+from ..errors import InputError
 from ..findings import FAIL, NOT_EVALUATED, PASS, Finding
 from ..numbers import format_amount
+from .graph import Graph, build, missing_leaves
 from .loader import CompiledRule, Pack, RememberedSide
 
 
@@ -106,35 +108,53 @@ def _as_engine_value(value: Any) -> Any:
     return value
 
 
-def _location(facts: Facts, names: list[str]) -> tuple[str | None, int | None]:
+def _location(facts: Facts, names: list[str], graph: Graph) -> tuple[str | None, int | None]:
     where = line_fact_names()
     # the schedule lines the rule reads, directly or through the figures it uses
-    names = list(names) + [d for n in names if n in FIGURES for d in sorted(_inputs_of(n)) if d in where]
+    names = list(names) + [d for n in names if n in FIGURES and FIGURES[n].locate
+                           for d in sorted(graph.inputs_of(n)) if d in where]
     return location_of(facts, names)
 
 
-def _inputs_of(name: str) -> set[str]:
-    """The facts a figure reads by name (the string constants its function passes to facts.get)."""
-    fig = FIGURES.get(name)
-    code = getattr(fig.compute, "__code__", None) if fig else None
-    return {c for c in code.co_consts if isinstance(c, str)} if code else set()
+def _missing_inputs(facts: Facts, missing: list[str], year: int | None, graph: Graph,
+                    sources: dict[str, tuple[str, ...]] | None = None) -> list[str]:
+    """Name the inputs that are missing, not the figures built from them: a missing figure that depends on another
+    missing name is left out, and each remaining one is followed down to its missing leaf inputs (with the year
+    when it is another year than the finding's). An item field with `sources` is named by the facts it comes from."""
+    if sources:
+        missing = list(dict.fromkeys(s for n in missing for s in (
+            [f for f in sources[n] if facts.get(f, year) is None] or [n] if n in sources else [n])))
+    missing_set = set(missing)
+    shown = [n for n in missing if not (_ancestors(graph, n) & (missing_set - {n}))] or missing
+    leaves = [leaf for n in shown for leaf in missing_leaves(facts, graph, n, year)]
+    years: dict[str, list[int]] = {}
+    for name, at in dict.fromkeys(leaves):
+        text = _blank_cell(facts, name, at) or describe(name)
+        years.setdefault(text, [])
+        if at is not None and at != year and str(at) not in text:
+            years[text].append(at)
+    return [text + (f" for {', '.join(map(str, sorted(set(ys))))}" if ys else "") for text, ys in years.items()]
 
 
-def _missing_leaves(facts: Facts, name: str, year: int | None, depth: int = 0) -> list[str]:
-    """The missing inputs behind a missing figure: minimumsavdrag is missing because the anleggsmidler are."""
-    known = line_fact_names()
-    deps = sorted(d for d in _inputs_of(name) if d != name and (d in known or d in FIGURES))
-    gone = [d for d in deps if facts.get(d, year) is None]
-    if not gone or depth > 5:
-        return [name]
-    return [leaf for d in gone for leaf in _missing_leaves(facts, d, year, depth + 1)]
+def _blank_cell(facts: Facts, name: str, year: int | None) -> str | None:
+    """A schedule line the package prints with a blank cell in `year`: «label» (file), linje N: ikke oppgitt for YEAR."""
+    where = line_fact_names().get(name)
+    table = facts.table(where[0].stem) if where and year is not None else None
+    row = table.row(where[1].key) if table else None
+    if row is None or row.values.get(year) is not None:
+        return None
+    return f"{describe(name)}, linje {row.line}: ikke oppgitt for {year}"
 
 
-def _missing_inputs(facts: Facts, missing: list[str], year: int | None) -> list[str]:
-    """Name the inputs that are missing, not the figures built from them."""
-    shown = [n for n in missing if not (_inputs_of(n) & (set(missing) - {n}))] or missing
-    leaves = [leaf for n in shown for leaf in _missing_leaves(facts, n, year)]
-    return [describe(n) for n in dict.fromkeys(leaves)]
+def _ancestors(graph: Graph, name: str) -> set[str]:
+    """Every node `name` is built from, transitively."""
+    seen, stack = set(), list(graph.inputs_of(name))
+    while stack:
+        node = stack.pop()
+        if node not in seen:
+            seen.add(node)
+            stack.extend(graph.inputs_of(node))
+    return seen
 
 
 SIGNED_ITEM_FIELDS = {"oppgitt", "beregnet", "avvik", "venstre", "hoyre"}
@@ -151,24 +171,128 @@ def _in_package_convention(facts: Facts, values: dict[str, Any]) -> dict[str, An
 
 
 def evaluate(facts: Facts, packs: list[Pack], options: Options | None = None) -> list[Finding]:
+    """Every wanted rule of the packs, for every year in its scope. Each rule is judged on its own: an unexpected
+    error in the rule or in a figure it reads becomes that rule's «ikke vurdert: intern feil» (and exit code 3), and
+    the other rules still run."""
     options = options or Options()
+    graph = build(packs)
     findings: list[Finding] = []
-    plan_first = (facts.budget.meta.plan_years or facts.budget.meta.years.all or [2020])[0]
     for pack in packs:
         for compiled in pack.rules:
-            spec = compiled.spec
-            if not _wanted(spec.id, options):
-                continue
-            for year in years_in_scope(facts, spec.scopes):
-                if not spec.in_force(year if year is not None else plan_first):
-                    continue
-                if spec.for_each:
-                    for item in facts.items(spec.for_each):
-                        if item.year == year:
-                            findings.append(_evaluate_one(facts, pack, compiled, year, options, item))
-                else:
-                    findings.append(_evaluate_one(facts, pack, compiled, year, options, None))
+            if _wanted(compiled.spec.id, options):
+                judged = _evaluate_rule(facts, pack, compiled, options, graph)
+                failed = [f for f in judged if f.internal_error]
+                if failed:
+                    _report_rule_failure(facts, pack.name, compiled.spec.id, failed)
+                findings.extend(judged)
     return findings
+
+
+def _report_rule_failure(facts: Facts, pack: str, rule_id: str, failed: list[Finding]) -> None:
+    """One line on stderr per failing rule: rule, rule pack, budget package, the years and the exception."""
+    years = sorted({f.year for f in failed if f.year is not None})
+    where = facts.budget.source or facts.budget.files.get("budsjett") or facts.budget.meta.kommune
+    errors = "; ".join(dict.fromkeys(f.internal_error for f in failed))
+    report_internal_error(f"regel {rule_id} (regelpakke {pack}) i pakken {where}"
+                          + (f" ({', '.join(map(str, years))})" if years else "") + f": {errors}")
+
+
+def _judged_year(facts: Facts) -> int | None:
+    """The year a budget-wide rule is judged in force for: the årsbudsjett, else the last column's year."""
+    meta = facts.budget.meta
+    plan = meta.plan_years
+    return plan[0] if plan else (max(facts.years) if facts.years else None)
+
+
+def _evaluate_rule(facts: Facts, pack: Pack, compiled: CompiledRule, options: Options, graph: Graph) -> list[Finding]:
+    spec = compiled.spec
+    findings: list[Finding] = []
+    year: int | None = None
+    try:
+        for year in years_in_scope(facts, spec.scopes):
+            in_force_year = year if year is not None else _judged_year(facts)
+            if in_force_year is None:
+                continue
+            if not spec.in_force(in_force_year):
+                if in_force_year < FORSKRIFT_FROM and spec.in_force(FORSKRIFT_FROM):
+                    findings.append(_before_forskrift(facts, pack, compiled, year, graph))
+                continue
+            if spec.for_each:
+                for item in [i for i in facts.items(spec.for_each) if i.year == year]:
+                    findings.append(_isolated(facts, pack, compiled, year, options, item, graph))
+            else:
+                findings.append(_isolated(facts, pack, compiled, year, options, None, graph))
+    except InputError:
+        raise  # bad input met while judging (a broken parameter file): exit 2 for the run
+    except Exception as exc:  # noqa: BLE001 - the collection or the scope failed: this rule only
+        findings.append(internal_error(facts, pack, compiled, year, None, exc))
+    return findings
+
+
+FORSKRIFT_FROM = 2020  # budsjett- og regnskapsforskriften 2019 (and kommuneloven 2018 ch. 14) apply from 2020
+BEFORE_FORSKRIFT = f"Ikke vurdert: kolonnen er fra før forskriften gjaldt (forskriften gjelder fra {FORSKRIFT_FROM})"
+
+
+def _before_forskrift(facts: Facts, pack: Pack, compiled: CompiledRule, year: int | None, graph: Graph) -> Finding:
+    """A column of a year before 2020 is not judged by a rule of the 2020 forskrift, and the report says so."""
+    spec = compiled.spec
+    file, line = _location(facts, compiled.names, graph)
+    return Finding(rule=spec.id, title=spec.title, status=NOT_EVALUATED, severity=spec.severity, year=year,
+                   message=BEFORE_FORSKRIFT, references=[dict(r) for r in _references(compiled)],
+                   file=file, line=line, group=spec.group, pack=pack.name)
+
+
+def _isolated(facts: Facts, pack: Pack, compiled: CompiledRule, year: int | None, options: Options, item,
+              graph: Graph) -> Finding:
+    try:
+        return _evaluate_one(facts, pack, compiled, year, options, item, graph)
+    except InputError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - one rule's bug must not cost the other rules their verdict
+        return internal_error(facts, pack, compiled, year, item, exc)
+
+
+def internal_error(facts: Facts, pack: Pack | str, compiled: CompiledRule | Any, year: int | None, item,
+                   exc: BaseException) -> Finding:
+    """An unexpected exception in a rule (or a figure it reads) as that rule's finding: not evaluated, the
+    exception named (evaluate() then writes one line on stderr per failing rule)."""
+    _debug_traceback(exc)
+    spec = getattr(compiled, "spec", compiled)
+    pack_name = pack if isinstance(pack, str) else pack.name
+    what = str(exc) if isinstance(exc, FigureError) else f"{type(exc).__name__}: {' '.join(str(exc).split())}".rstrip(": ")
+    subject = getattr(item, "subject", None)
+    try:
+        file, line = _location(facts, getattr(compiled, "names", []), build([]))
+    except Exception:  # noqa: BLE001 - the location is a courtesy
+        file, line = None, None
+    refs = [r.model_dump(exclude_none=True) if hasattr(r, "model_dump") else dict(r)
+            for r in getattr(spec, "references", [])]
+    return Finding(rule=spec.id, title=getattr(spec, "title", spec.id), status=NOT_EVALUATED,
+                   severity=getattr(spec, "severity", "error"), year=year, references=refs,
+                   message=(f"{subject}: " if subject else "") + f"{INTERNAL_ERROR} ({what})",
+                   subject=subject, file=file, line=line, group=getattr(spec, "group", ""), pack=pack_name,
+                   internal_error=what)
+
+
+INTERNAL_ERROR = "Ikke vurdert: intern feil i regelen"
+
+
+def report_internal_error(text: str) -> None:
+    """One line on stderr, never a traceback (BUDSJETTKONTROLL_DEBUG=1 prints those where they are caught)."""
+    import sys
+
+    from ..errors import one_line
+
+    sys.stderr.write(f"intern feil: {one_line(text)}\n")
+
+
+def _debug_traceback(exc: BaseException) -> None:
+    import os
+
+    if os.environ.get("BUDSJETTKONTROLL_DEBUG"):
+        import traceback
+
+        traceback.print_exception(getattr(exc, "cause", None) or exc)
 
 
 # Built-ins whose value is not a function of the rule's inputs: a condition that uses one is never memoised.
@@ -227,7 +351,7 @@ def _matches(compiled: CompiledRule, values: dict[str, Any]) -> tuple[bool, tupl
 
 
 def _evaluate_one(facts: Facts, pack: Pack, compiled: CompiledRule, year: int | None, options: Options,
-                  item) -> Finding:
+                  item, graph: Graph) -> Finding:
     spec = compiled.spec
     values: dict[str, Any] = {}
     for name in compiled.names:
@@ -240,9 +364,9 @@ def _evaluate_one(facts: Facts, pack: Pack, compiled: CompiledRule, year: int | 
     if item is not None:
         file, line = (str(facts.budget.files.get(item.stem, item.stem)) if item.stem else None), item.line
         if file is None:
-            file, line = _location(facts, compiled.names)
+            file, line = _location(facts, compiled.names, graph)
     else:
-        file, line = _location(facts, compiled.names)
+        file, line = _location(facts, compiled.names, graph)
     base = dict(rule=spec.id, title=spec.title, severity=spec.severity, year=year,
                 references=[dict(r) for r in _references(compiled)],
                 subject=item.subject if item else None, file=file, line=line, group=spec.group, pack=pack.name)
@@ -250,7 +374,7 @@ def _evaluate_one(facts: Facts, pack: Pack, compiled: CompiledRule, year: int | 
     if missing:
         return Finding(status=NOT_EVALUATED, values=values, missing=missing,
                        message=(f"{item.subject}: " if item else "") + "Ikke vurdert: mangler "
-                       + "; ".join(_missing_inputs(facts, missing, year)), **base)
+                       + "; ".join(_missing_inputs(facts, missing, year, graph, item.sources if item else None)), **base)
     try:
         ok, sides = _matches(compiled, values)
         if sides is not None:

@@ -107,6 +107,15 @@ def _rule_names(data: Any, index: int) -> str:
         return f"nr. {index + 1}"
 
 
+def _yearly(name: str) -> bool:
+    """A statutory line or a figure per year: it has no value for the budget as a whole."""
+    from ..derive import FIGURES
+
+    if name in FIGURES:
+        return FIGURES[name].per_year
+    return name in known_names() and name != "toleranse"
+
+
 def _names_in(text: str) -> list[str]:
     text = re.sub(r"'[^']*'|\"[^\"]*\"", "", text)
     return [n for n in dict.fromkeys(_NAME.findall(text)) if n not in _KEYWORDS]
@@ -241,6 +250,14 @@ def _compile_all(spec: PackSpec, display: str) -> list[CompiledRule]:
         used = [n for n in _names_in(rule.condition) if n in names]
         used += [n for n in rule.requires + _message_names(rule.message) + _message_names(rule.pass_message or "")
                  if n in names and n not in used and n not in MESSAGE_ONLY]
+        if "budget" in rule.scopes:
+            fields = COLLECTIONS[rule.for_each][1] if rule.for_each else {}
+            yearly = [n for n in used if n not in fields and _yearly(n)]
+            if yearly:
+                problems.append(Problem(f"regel {rule.id}, feltet «scope»: en regel for hele budsjettet (budget) kan "
+                                        f"ikke bruke størrelser per år ({', '.join(yearly)}); bruk scope plan eller "
+                                        "all, eller en størrelse for hele perioden", file=display))
+                continue
         expression = compiled_rule.statement.expression
         sides = (expression.left, expression.right) if hasattr(expression, "left") and hasattr(expression, "right") \
             and type(expression).__name__.endswith("ComparisonExpression") else None
