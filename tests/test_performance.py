@@ -118,3 +118,56 @@ def test_json_text_of_the_amend_report_is_what_json_dumps_writes():
     assert text == json.dumps(seen["payload"], ensure_ascii=False, indent=2, default=str) + "\n"
     with pytest.raises(TypeError):
         jsontext.dumps({(1, 2): "a tuple is no key"})
+
+
+# --- one validation per package -----------------------------------------------------------------------------------
+
+def _edit(package, stem: str, old: str, new: str) -> None:
+    path = package / f"{stem}.csv"
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+EKSEMPEL = ASKER_DIR.parent / "eksempel-selvkost"
+
+
+@pytest.mark.parametrize("base, stem, old, new", [
+    (ASKER_DIR, "drift", "Rammetilskudd,", "Rammetilskot og litt til,"),           # unknown line
+    (ASKER_DIR, "drift", "Rammetilskudd,", ","),                                    # no label
+    (ASKER_DIR, "drift", "Inntekts- og formuesskatt,", "Rammetilskudd,"),                    # a line twice
+    (ASKER_DIR, "investering_fordeling", "Oppvekst,1,", "Oppvekst,5,"),             # del 5
+    (ASKER_DIR, "investering_fordeling", "Oppvekst,1,", "Administrasjon og ledelse,1,"),  # a project twice in del 1
+    (ASKER_DIR, "gjeld", "\n", ",ekstra\n"),                                        # a column the schema does not know
+    (EKSEMPEL, "selvkost", "vann,Indirekte", ",Indirekte"),                         # no område
+    (EKSEMPEL, "selvkost", "vann,Indirekte driftskostnader,3000", "vann,Indirekte driftskostnader,tre tusen"),
+])
+def test_one_validation_per_package_refuses_what_the_table_schemas_refuse(tmp_path, base, stem, old, new):
+    """The package-wide pandera validation decides only whether to look closer: what any table's own schema
+    refuses, it refuses too, and the problems are then named table by table with the usual messages."""
+    from budsjettkontroll.errors import InputError
+    from budsjettkontroll.schemas import tables
+
+    package = tmp_path / base.name
+    shutil.copytree(base, package)
+    _edit(package, stem, old, new)
+    calls = []
+    real = tables.schema_for
+    tables.schema_for = lambda *args: calls.append(args[0]) or real(*args)
+    try:
+        with pytest.raises(InputError) as refused:
+            load_package(package)
+    finally:
+        tables.schema_for = real
+    assert stem in calls  # the per-table schemas named the problem
+    assert any(stem in str(p) for p in refused.value.problems)
+
+
+def test_a_valid_package_is_validated_in_one_call(monkeypatch):
+    from budsjettkontroll.schemas import tables
+
+    calls = []
+    monkeypatch.setattr(tables, "schema_for", lambda *args: calls.append(args[0]))
+    for package in (ASKER_DIR, EKSEMPEL):
+        assert load_package(package).tables
+    assert calls == []
