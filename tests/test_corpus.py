@@ -266,6 +266,22 @@ def m_workbook_xml(case_dir: Path, target: Path, edit: str) -> None:
                 for _ in range(MAX_XLSX_UNPACKED // len(chunk) + 1):
                     fh.write(chunk)
         data = out.getvalue()
+    elif edit in ("merge-whole-sheet", "hyperlink-whole-sheet", "many-small-merges"):  # 17 kB that openpyxl expands
+        member = _sheet_member(data, "drift")
+        extra = {"merge-whole-sheet": b'<mergeCells count="1"><mergeCell ref="A200:XFD1048576"/></mergeCells>',
+                 "hyperlink-whole-sheet": b'<hyperlinks><hyperlink ref="A1:XFD1048576" location="drift!A1"/></hyperlinks>',
+                 "many-small-merges": b'<mergeCells count="3000">' + b"".join(
+                     b'<mergeCell ref="A%d:Z%d"/>' % (300 + 2 * i, 301 + 2 * i) for i in range(3000)) + b"</mergeCells>",
+                 }[edit]
+        data = _patch_zip(data, member, lambda xml: xml.replace(b"</worksheet>", extra + b"</worksheet>", 1))
+    elif edit in ("sheet-expands", "many-cells"):  # a sheet of repeated cells: compresses ~300:1
+        member = _sheet_member(data, "gjeld")
+        if edit == "sheet-expands":  # 99 MB of identical rows (no r= attributes, as some writers save): ~1000:1
+            body = b"<row><c><v>1</v></c></row>" * (99 * 1024 * 1024 // 26)
+        else:
+            body = b"".join(b'<row r="%d">' % r + b"".join(b'<c r="%s%d"><v>1</v></c>' % (bytes([65 + c]), r)
+                                                          for c in range(20)) + b"</row>" for r in range(200, 12_200))
+        data = _patch_zip(data, member, lambda xml: xml.replace(b"</sheetData>", body + b"</sheetData>", 1))
     elif edit == "not-a-zip":
         data = b"Dette er ikke en arbeidsbok, bare tekst med .xlsx-navn.\n" * 20
     elif edit == "truncated":
