@@ -266,7 +266,8 @@ def test_amount_with_a_point_is_refused_with_the_parsers_message(client):
     fields[page.cells[("område", "Oppvekst", "2025")]] = "12.000"
     html = post(client, "/beregn", fields).text
     result = read(html)
-    assert "12.000" in html and "ikke beregnet" in result.balance[2025]["text"]
+    assert "«12.000» har punktum eller komma; skriv 12000 eller 12 000" in html
+    assert "ikke beregnet" in result.balance[2025]["text"]
     assert 'data-problem-line="Oppvekst"' in html and 'data-problem-year="2025"' in html
     fields[page.cells[("område", "Oppvekst", "2025")]] = "12 000"
     result = read(post(client, "/beregn", fields).text)

@@ -142,7 +142,7 @@ def test_loan_financed_project_brings_interest_and_repayment_in_the_following_ye
 
 def test_invalid_amount_is_named_in_the_page(page):
     cell(page, "område", "Velferd", 2026).fill("12.000")
-    expect(page.locator(".problems")).to_contain_text("12.000")
+    expect(page.locator(".problems")).to_contain_text("«12.000» har punktum eller komma; skriv 12000 eller 12 000")
     expect(balance(page, 2026)).to_contain_text("ikke beregnet")
     expect(cell(page, "område", "Velferd", 2026)).to_have_class("invalid")
     cell(page, "område", "Velferd", 2026).fill("12 000")
