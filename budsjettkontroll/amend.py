@@ -745,6 +745,10 @@ def run_all(base: Budget, paths: list, policy: str | None = None, options=None) 
     """Load every amendment (all problems of all files reported together), then check each against the base."""
     from .amendment import load_amendment
 
+    if not base.meta.plan_years:  # an årsregnskap, or only budget columns printed as opprinnelig/revidert
+        raise InputError(Problem("et endringsforslag endrer årsbudsjettet og økonomiplanen, men pakken har ingen "
+                                 f"plankolonne (den leses som {base.document}); oppgi en pakke med årsbudsjett",
+                                 file=str(base.source) if base.source else None))
     problems: list[Problem] = []
     amendments = []
     for path in paths:

@@ -53,6 +53,13 @@ class Table:
         return None
 
 
+STATUTORY = ("drift", "drift_fordeling", "investering", "investering_fordeling", "drift_art", "gjeld")
+
+
+def _short(stem: str) -> str:
+    return TABLES[stem].paragraph.replace("budsjett- og regnskapsforskriften ", "")
+
+
 @dataclass
 class Budget:
     meta: BudgetMeta
@@ -78,14 +85,37 @@ class Budget:
         """The schedules the package holds, in the format's order (a header-only file counts: an empty table)."""
         return [stem for stem in TABLES if stem in self.tables]
 
+    def schedules_text(self) -> str:
+        """For the report header: which of the forskrift's schedules the package holds and which it lacks (rules
+        that need a missing one say «ikke vurdert»), and what kind of document its columns make."""
+        held = [_short(stem) + ("" if any(v is not None for r in self.tables[stem].rows for v in r.values.values())
+                                else " (tom)") for stem in STATUTORY if stem in self.tables]
+        lacking = [_short(stem) for stem in STATUTORY if stem not in self.tables]
+        text = ", ".join(held) or "ingen"
+        if lacking:
+            text += "; mangler " + ", ".join(lacking)
+        extra = [TABLES[stem].title.lower() for stem in TABLES if stem not in STATUTORY and stem in self.tables]
+        if extra:
+            text += "; dessuten " + ", ".join(extra)
+        return text
+
+    @property
+    def document(self) -> str:
+        """økonomiplan, årsbudsjett, årsregnskap or budsjett (meta.Years.document)."""
+        return self.meta.years.document if self.meta.years else "økonomiplan"
+
+    def years_text(self) -> str:
+        """«2022 (regnskap), 2023 (budsjett) …»; a year printed in several kinds lists each column."""
+        shown = [f"{y} ({self.meta.years.kind(y)})" for y in self.meta.years.all]
+        for view in self.views:
+            shown += [f"{c.label} ({c.kind}, egen visning)" for c in view.columns.values()]
+        return ", ".join(shown)
+
     def column_label(self, year: int | None) -> str | None:
         """The column a finding of `year` is about, when the report must say it: always in a package of several
         views; otherwise only for a kind beyond the classic regnskap/budsjett/plan (so Asker's report is unchanged)."""
-        if year is None:
-            if self.view is None:
-                return None
-            from .meta import KIND_LABELS
-            return f"{KIND_LABELS[self.view]} {', '.join(map(str, sorted(self.columns)))}"
+        if year is None:  # a rule for the whole document: in a further view, name its columns
+            return None if self.view is None else ", ".join(c.label for _, c in sorted(self.columns.items()))
         column = self.columns.get(year)
         if column is None:
             return None

@@ -10,6 +10,7 @@ and one view per further kind. Nothing ambiguous is guessed: it is one clear pro
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from .errors import Problem
 from .meta import KIND_LABELS, KINDS, Years
@@ -89,10 +90,12 @@ def layout(raws: list[RawTable], declared: Years | None, meta_file: str) -> Layo
         _place_printed(raws, heads, kinds, problems, notes, meta_file)
     for n, raw in enumerate(raws):
         problems += _repeated(raw, n, kinds)
+    read_as: dict[tuple[str, int, str], list[str]] = {}  # one note per printed header, naming the tables
     for n, i, head in heads:
         if head.printed != str(head.year) and (n, i) in kinds:
-            notes.append(f"{raws[n].file}: kolonnen «{head.printed}» er lest som år {head.year} "
-                         f"({KIND_LABELS[kinds[(n, i)]].lower()})")
+            read_as.setdefault((head.printed, head.year, kinds[(n, i)]), []).append(Path(raws[n].file).name)
+    for (printed, year, kind), files in read_as.items():
+        notes.append(f"kolonnen «{printed}» er lest som år {year} ({KIND_LABELS[kind].lower()}) i {', '.join(files)}")
     views = _views(raws, heads, kinds, main if declared is not None else None)
     return Layout(views, kinds, problems, notes)
 

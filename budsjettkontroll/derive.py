@@ -515,6 +515,41 @@ def lanelinjer_i_drift(f: Facts, year: int) -> str:
     return "; ".join(_where(table, row) for table, row in _loan_rows_in_operations(f, year)) or "ingen"
 
 
+@figure("regnskap_fremfort_merforbruk", label="«Fremført til inndekning i senere år (merforbruk)» i regnskapet (§ 5-4 eller § 5-6)",
+        inputs=("drift_fremfort_merforbruk", "art_fremfort_merforbruk"))
+def regnskap_fremfort_merforbruk(f: Facts, year: int) -> Amount | None:
+    """The accounts' result after disposals: § 5-4 «Fremført til inndekning i senere år (merforbruk)», else the
+    same line of § 5-6 (an årsregnskap may print only the økonomisk oversikt). Positive: merforbruk; negative:
+    an udisponert mindreforbruk."""
+    value = f.get("drift_fremfort_merforbruk", year)
+    return value if value is not None else f.get("art_fremfort_merforbruk", year)
+
+
+@figure("inndekningsfrist", unit="år", inputs=())
+def inndekningsfrist(f: Facts, year: int) -> int:
+    """Kommuneloven § 14-11: a merforbruk in the accounts of `year` must be covered by the end of `year` + 2."""
+    return year + 2
+
+
+@figure("aret_etter", unit="år", inputs=())
+def aret_etter(f: Facts, year: int) -> int:
+    """The year after `year`: the årsbudsjett that shall first cover a merforbruk from the accounts."""
+    return year + 1
+
+
+@figure("budsjettkolonner", unit="", kind=TEXT, per_year=False, inputs=())
+def budsjettkolonner(f: Facts, year: None) -> str:
+    """The package's year columns as printed («Revidert budsjett 2020»), for rules that say which columns they judged."""
+    columns = getattr(f.budget, "columns", None) or {}
+    return ", ".join(columns[y].label if y in columns else str(y) for y in f.years) or "ingen"
+
+
+@figure("forste_budsjettar", unit="år", per_year=False, inputs=())
+def forste_budsjettar(f: Facts, year: None) -> int | None:
+    """The first plan year (the årsbudsjett); without plan years the first year of the columns."""
+    return (f.budget.meta.plan_years or f.years or [None])[0]
+
+
 @figure("merforbruk_oppstatt", inputs=("nt_merforbruk_regnskap", "drift_fremfort_merforbruk"))
 def merforbruk_oppstatt(f: Facts, year: int) -> Amount | None:
     """Merforbruk that arose in the accounts of `year`: nøkkeltall «Merforbruk i regnskapet», else the

@@ -46,6 +46,12 @@ class Finding:
         return data
 
 
+def year_label(finding: Finding, whole: str = "hele") -> str:
+    """Where a report shows a finding's year: the column it judges when that must be said («Regulert budsjett
+    2021»), else the year, else `whole` (a rule for the whole budget)."""
+    return finding.column or (str(finding.year) if finding.year else whole)
+
+
 def to_json(value: Any) -> Any:
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)

@@ -649,6 +649,8 @@ def _policy_findings(f: Facts, policy: Policy, values: list[KeyFigureValue]) -> 
 
 def _period(f: Facts) -> str:
     plan = f.budget.meta.plan_years
+    if not plan:  # an årsregnskap: no plan period to judge
+        return "ingen planår"
     return f"{plan[0]}–{plan[-1]}" if len(plan) > 1 else str(plan[0])
 
 

@@ -22,6 +22,8 @@ FORMULA_START = ("=", "+", "-", "@")
 
 def meta_dict(meta: BudgetMeta) -> dict[str, Any]:
     data = meta.model_dump(mode="json", exclude_none=True)
+    if "years" in data:  # the kinds a package does not use are left out (opprinnelig = [] says nothing)
+        data["years"] = {k: v for k, v in data["years"].items() if v or k in ("regnskap", "budsjett", "plan")}
     data["interest_rate"] = {str(k): float(v) for k, v in meta.interest_rate.items()}
     return data
 

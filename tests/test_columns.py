@@ -19,6 +19,8 @@ from budsjettkontroll.columns import layout
 from budsjettkontroll.package import load_package
 from budsjettkontroll.readers import parse_head, read_csv
 
+from .conftest import ASKER_DIR
+
 FIXTURES = Path(__file__).parent / "fixtures" / "columns"
 runner = CliRunner()
 
@@ -31,10 +33,16 @@ def outcome(findings) -> list[tuple]:
     return sorted((f.rule, f.year, f.subject or "", f.status, f.message) for f in findings)
 
 
+def read_rows(path: Path) -> list[list[str]]:
+    """The CSV's rows; a header cell may hold a line break."""
+    with path.open(encoding="utf-8", newline="") as fh:
+        return list(csv.reader(fh))
+
+
 def reheader(package: Path, names: dict[str, str], drop_years: bool = True) -> None:
     """Rename the year columns of every CSV in a package copy; drop [years] from budsjett.toml."""
     for path in package.glob("*.csv"):
-        rows = list(csv.reader(path.read_text(encoding="utf-8").splitlines()))
+        rows = read_rows(path)
         rows[0] = [names.get(cell, cell) for cell in rows[0]]
         with path.open("w", encoding="utf-8", newline="") as fh:
             csv.writer(fh, lineterminator="\n").writerows(rows)
@@ -224,7 +232,7 @@ def test_a_header_of_unknown_kind_without_years_is_refused(asker_copy):
 def test_two_columns_of_the_same_kind_and_year_are_refused(asker_copy):
     reheader(asker_copy, PRINTED)
     path = asker_copy / "drift.csv"
-    rows = list(csv.reader(path.read_text(encoding="utf-8").splitlines()))
+    rows = read_rows(path)
     rows[0].append("Rekneskap\n2022")
     for row in rows[1:]:
         row.append(row[1])
@@ -239,3 +247,158 @@ def test_asker_json_has_no_column_field(asker):
     assert result.exit_code == 0
     assert '"column"' not in result.output
     assert json.loads(result.output)
+
+
+# --- views: a year printed in several kinds --------------------------------------------------------------------
+
+def arsregnskap(package: Path, budget_header: str = "Regulert budsjett\n2022") -> Path:
+    """Asker's regnskap 2022 column, and its 2023 budget column printed beside it as the 2022 budget: an
+    årsregnskap with regnskap and regulert budsjett for the same year (no [years])."""
+    for path in package.glob("*.csv"):
+        rows = read_rows(path)
+        keep = [i for i, c in enumerate(rows[0]) if c in ("linje", "del", "område", "2022", "2023")]
+        names = {"2022": "Regnskap 2022", "2023": budget_header}
+        rows = [[names.get(r[i], r[i]) if n == 0 else r[i] for i in keep] for n, r in enumerate(rows)]
+        with path.open("w", encoding="utf-8", newline="") as fh:
+            csv.writer(fh, lineterminator="\n").writerows(rows)
+    reheader(package, {})
+    return package
+
+
+def edit_cells(path: Path, column: str, values: dict[str, str]) -> None:
+    rows = read_rows(path)
+    at = [c.replace("\n", " ") for c in rows[0]].index(column)
+    for row in rows[1:]:
+        if row and row[0] in values:
+            row[at] = values.pop(row[0])
+    assert not values, values
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh, lineterminator="\n").writerows(rows)
+
+
+def test_regnskap_and_regulert_budsjett_of_one_year_are_two_views(asker_copy):
+    budget = load_package(arsregnskap(asker_copy))
+    assert budget.document == "årsregnskap" and budget.meta.years.regnskap == [2022] and not budget.meta.plan_years
+    assert [(v.view, v.meta.years.revidert, v.document) for v in budget.views] == [("revidert", [2022], "budsjett")]
+    assert budget.views[0].tables["drift"].row("fremfort_merforbruk").values == {2022: 0}
+    findings = run_check(budget).findings
+    assert {f.column for f in findings if f.year == 2022} == {"Regnskap 2022", "Regulert budsjett 2022"}
+    # the regulert budget is judged for balance, the accounts by the accounts' rules; no «four plan years»
+    drift = [(f.column, f.status) for f in findings if f.rule == "KL-14-4-balanse-drift"]
+    assert drift == [("Regulert budsjett 2022", "pass")]
+    accounts = [(f.column, f.status) for f in findings if f.rule == "KL-14-11-merforbruk-regnskap"]
+    assert accounts == [("Regnskap 2022", "pass")]
+    assert not [f for f in findings if f.rule in ("KL-14-4-fire-ar", "KL-14-18-minimumsavdrag", "KL-28-1-robek")]
+    sums = {f.column for f in findings if f.rule == "FORSKR-5-sumlinjer"}
+    assert sums == {"Regnskap 2022", "Regulert budsjett 2022"}
+    assert check(asker_copy, "--format", "text").exit_code == 0
+
+
+def test_a_merforbruk_in_the_accounts_is_a_warning_naming_the_deadline(asker_copy):
+    arsregnskap(asker_copy)
+    for stem in ("drift", "drift_art"):
+        edit_cells(asker_copy / f"{stem}.csv", "Regnskap 2022", {
+            "Bruk av disposisjonsfond": "-369753", "Sum disponeringer eller dekning av netto driftsresultat": "-54012",
+            "Fremført til inndekning i senere år (merforbruk)": "12000"})
+    result = run_check(load_package(asker_copy))
+    found = [f for f in result.findings if f.rule == "KL-14-11-merforbruk-regnskap"]
+    assert [(f.status, f.severity, f.column) for f in found] == [("fail", "warning", "Regnskap 2022")]
+    assert "merforbruk 12 000" in found[0].message and "senest i 2024" in found[0].message
+    assert "årsbudsjettet 2023" in found[0].message
+    assert not [f for f in result.findings if f.status == "fail" and f.severity == "error"]
+    shown = check(asker_copy, "--format", "text")
+    assert shown.exit_code == 0 and "Regnskap 2022" in shown.output
+
+
+def test_a_lone_arsbudsjett_is_judged_as_an_arsbudsjett(asker_copy):
+    """Regnskap 2022, Budsjett 2023 and Årsbudsjett 2024 only: not a short økonomiplan."""
+    for path in asker_copy.glob("*.csv"):
+        rows = read_rows(path)
+        keep = [i for i, c in enumerate(rows[0]) if c not in ("2025", "2026", "2027")]
+        rows = [[r[i] for i in keep if i < len(r)] for r in rows]
+        with path.open("w", encoding="utf-8", newline="") as fh:
+            csv.writer(fh, lineterminator="\n").writerows(rows)
+    reheader(asker_copy, PRINTED)
+    budget = load_package(asker_copy)
+    assert (budget.meta.years.regnskap, budget.meta.years.budsjett, budget.meta.plan_years) == ([2022], [2023], [2024])
+    assert budget.document == "årsbudsjett"
+    findings = run_check(budget).findings
+    assert not [f for f in findings if f.rule == "KL-14-4-fire-ar"]
+    lone = [f for f in findings if f.rule == "KL-14-4-arsbudsjett"]
+    assert [f.status for f in lone] == ["pass"] and "vurdert som et årsbudsjett" in lone[0].message
+    assert [f.status for f in findings if f.rule == "KL-14-4-balanse-drift"] == ["pass"]
+    assert check(asker_copy, "--format", "text").exit_code == 0
+
+
+def test_every_renderer_shows_the_column(asker_copy, tmp_path):
+    arsregnskap(asker_copy)
+    for stem in ("drift", "drift_art"):  # a breach in the regulert budget: its column is named
+        edit_cells(asker_copy / f"{stem}.csv", "Regulert budsjett 2022", {
+            "Fremført til inndekning i senere år (merforbruk)": "5000",
+            "Sum disponeringer eller dekning av netto driftsresultat": "96692", "Bruk av disposisjonsfond": "-325000"})
+    as_json = json.loads(check(asker_copy, "--format", "json").output)
+    breach = [f for f in as_json["findings"] if f["rule"] == "KL-14-4-balanse-drift"]
+    assert [(f["status"], f["column"]) for f in breach] == [("fail", "Regulert budsjett 2022")]
+    assert not [f for f in as_json["findings"] if f["rule"] == "FORSKR-5-sumlinjer" and f["status"] == "fail"]
+    assert as_json["budget"]["document"] == "årsregnskap"
+    assert as_json["budget"]["views"] == [{"kind": "revidert", "document": "budsjett", "columns": ["Regulert budsjett 2022"]}]
+    for fmt in ("text", "markdown", "html", "junit", "sarif", "github"):
+        result = check(asker_copy, "--format", fmt)
+        assert result.exit_code == 1, (fmt, result.output[-500:])
+        assert "Regulert budsjett 2022" in result.output, fmt
+
+
+def test_the_report_header_says_which_schedules_the_package_has(asker_copy):
+    (asker_copy / "investering.csv").unlink()
+    (asker_copy / "investering_fordeling.csv").unlink()
+    path = asker_copy / "drift_art.csv"
+    path.write_text(path.read_text(encoding="utf-8").splitlines()[0] + "\n", encoding="utf-8")
+    text = check(asker_copy, "--format", "text").output
+    assert "Oversikter: § 5-4 første ledd, § 5-4 andre ledd, § 5-6 (tom), § 5-7; mangler § 5-5 første ledd, § 5-5 " \
+           "andre ledd" in " ".join(text.split())
+    assert "| Oversikter | økonomiplan: § 5-4 første ledd, § 5-4 andre ledd, § 5-6 (tom), § 5-7; mangler" in \
+        check(asker_copy, "--format", "markdown").output
+    assert "<dt>Oversikter</dt><dd>økonomiplan: § 5-4 første ledd" in check(asker_copy, "--format", "html").output
+    budget = json.loads(check(asker_copy, "--format", "json").output)["budget"]
+    assert budget["schedules"] == ["drift", "drift_fordeling", "drift_art", "gjeld", "nokkeltall", "selvkost"]
+    assert "document" not in budget and "views" not in budget
+
+
+def test_json_of_a_multi_view_package_follows_the_report_schema(asker_copy):
+    import jsonschema
+
+    schema = json.loads((Path(__file__).parent.parent / "budsjettkontroll" / "report" / "report.schema.json")
+                        .read_text(encoding="utf-8"))
+    jsonschema.validate(json.loads(check(arsregnskap(asker_copy), "--format", "json").output), schema)
+
+
+def test_amend_and_write_package_on_a_package_with_views(asker_copy, tmp_path):
+    """An økonomiplan that also prints «Revidert budsjett 2023» beside «Budsjett 2023»: amend works on the main
+    view; an årsregnskap (no plan year) is refused with one line."""
+    reheader(asker_copy, PRINTED)
+    path = asker_copy / "drift.csv"
+    rows = read_rows(path)
+    rows[0].append("Revidert budsjett 2023")
+    for row in rows[1:]:
+        row.append(row[2])
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh, lineterminator="\n").writerows(rows)
+    assert [v.view for v in load_package(asker_copy).views] == ["revidert"]
+    proposal = Path(__file__).parent.parent / "budsjettkontroll" / "budgets" / "endringsforslag-omfordeling.yaml"
+    out = tmp_path / "endret"
+    result = runner.invoke(app, ["amend", str(asker_copy), str(proposal), "--format", "text", "--write-package", str(out)])
+    assert result.exit_code in (0, 1) and "Traceback" not in result.output, result.output
+    assert load_package(out).meta.plan_years == [2024, 2025, 2026, 2027]
+    accounts = arsregnskap(Path(shutil.copytree(ASKER_DIR, tmp_path / "ar")))
+    refused = runner.invoke(app, ["amend", str(accounts), str(proposal)])
+    assert refused.exit_code == 2 and "ingen plankolonne (den leses som årsregnskap)" in refused.output
+
+
+def test_batch_checks_a_package_with_views(asker_copy, tmp_path):
+    arsregnskap(asker_copy)
+    result = runner.invoke(app, ["check", str(asker_copy), str(Path(__file__).parent.parent / "budsjettkontroll" / "budgets"
+                                                                / "asker-hp-2024-2027"), "--format", "json"])
+    assert result.exit_code == 0, result.output[-800:]
+    results = json.loads(result.output)["results"]
+    assert any(f.get("column") == "Regulert budsjett 2022" for f in results[0]["findings"])
+    assert not any("column" in f for f in results[1]["findings"])

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..findings import FAIL, exit_code
+from ..findings import FAIL, exit_code, year_label
 from .present import display_path, reference_text, sort_findings, verdict
 
 COMMAND = {"error": "error", "warning": "warning", "info": "notice"}
@@ -28,7 +28,7 @@ def annotation(finding) -> str:
         props.append(f"file={escape_property(display_path(finding.file))}")
         if finding.line:
             props.append(f"line={finding.line}")
-    title = f"{finding.rule} ({finding.year or 'hele'})"
+    title = f"{finding.rule} ({year_label(finding)})"
     props.append(f"title={escape_property(title)}")
     message = f"{finding.title}: {finding.message} [Hjemmel: {reference_text(finding)}]"
     return f"::{COMMAND[finding.severity]} {','.join(props)}::{escape_data(message)}"

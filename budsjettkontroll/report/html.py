@@ -13,7 +13,7 @@ from typing import Any
 
 from .. import __version__
 from ..check import file_hashes, judged_as_of
-from ..findings import FAIL, NOT_EVALUATED, PASS, WAIVED, exit_code, summarise
+from ..findings import FAIL, NOT_EVALUATED, PASS, WAIVED, exit_code, summarise, year_label
 from .present import (HEADLINES, LEVEL_WORD, SEVERITY_WORD, display_path, figure_value, is_remark,
                       key_figure_table, level_text, location_text, policy_verdicts, shown, sort_findings, verdict)
 
@@ -113,7 +113,8 @@ def render_one(result, options: dict[str, Any], multiple: bool = False) -> list[
     ident = [("Kommune", f"{e(meta.kommune)}" + (f" ({e(meta.kommunenummer)})" if meta.kommunenummer else "")),
              ("Dokument", f"{e(meta.title)} ({e(meta.status.value)})"),
              ("Kilde", e(" · ".join(str(x) for x in (source.title, source.date, source.file) if x)) or "–"),
-             ("År", e(", ".join(f"{y} ({meta.years.kind(y)})" for y in meta.years.all))),
+             ("År", e(budget.years_text())),
+             ("Oversikter", e(f"{budget.document}: {budget.schedules_text()}")),
              ("Beløp", f"{e(meta.unit)}, {'inntekter negative' if meta.sign.factor == 1 else 'inntekter positive'}"),
              ("Lovverket per", e(judged_as_of(budget).isoformat())
               + f" · regelpakker {e(', '.join(f'{p.name} {p.spec.version}' for p in result.packs))}"
@@ -240,7 +241,7 @@ def _findings_table(items: list, justification: bool = False, compact: bool = Fa
         nowrap = "<td class='nw'>{}</td>".format
         cells = [] if compact else [nowrap(f"<span class='status s-{e(f.status)}'>{status}</span>"),
                                     nowrap(e(SEVERITY_WORD[f.severity]))]
-        cells += [f"<td><code>{e(f.rule)}</code></td>", nowrap(e(f.year or "hele")), f"<td>{e(f.message)}</td>"]
+        cells += [f"<td><code>{e(f.rule)}</code></td>", nowrap(e(year_label(f))), f"<td>{e(f.message)}</td>"]
         if not compact:
             cells.append(f"<td>{ref_links(f)}</td>")
         cells.append(f"<td><code>{e(location_text(f))}</code></td>")

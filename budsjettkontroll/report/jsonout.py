@@ -24,6 +24,26 @@ def verdict_dict(findings: list, fail_on: str, left_out: int = 0) -> dict[str, A
     return {"text": verdict(findings, fail_on, left_out), "fail_on": fail_on, "exit_code": exit_code(findings, fail_on)}
 
 
+def header_extras(budget) -> dict[str, Any]:
+    """What a package beyond the classic økonomiplan says of itself, only when it differs (Asker's JSON is
+    unchanged): the schedules it holds, the kind of document, opprinnelig/revidert years, and further views."""
+    from ..budget import STATUTORY
+
+    extra: dict[str, Any] = {}
+    if any(stem not in budget.tables or not budget.tables[stem].rows for stem in STATUTORY):
+        extra["schedules"] = budget.schedules
+        extra["schedules_text"] = budget.schedules_text()
+    if budget.document != "økonomiplan":
+        extra["document"] = budget.document
+    kinds = {k: getattr(budget.meta.years, k) for k in ("opprinnelig", "revidert") if getattr(budget.meta.years, k)}
+    if kinds:
+        extra["years_printed"] = kinds
+    if budget.views:
+        extra["views"] = [{"kind": v.view, "document": v.document, "columns": [c.label for c in v.columns.values()]}
+                          for v in budget.views]
+    return extra
+
+
 def result_dict(result, fail_on: str = "error", options: dict[str, Any] | None = None) -> dict[str, Any]:
     from . import settings as run_settings
     budget = result.budget
@@ -37,6 +57,7 @@ def result_dict(result, fail_on: str = "error", options: dict[str, Any] | None =
             "source": str(budget.source) if budget.source else None,
             "sign": meta.sign.value,
             "years": {"regnskap": meta.years.regnskap, "budsjett": meta.years.budsjett, "plan": meta.years.plan},
+            **header_extras(budget),
         },
         "inputs": file_hashes(budget),
         "rule_packs": [{"pack": p.name, "version": p.spec.version} for p in result.packs],

@@ -13,7 +13,7 @@ import xml.etree.ElementTree as ET
 from collections import defaultdict
 from typing import Any
 
-from ..findings import FAIL, NOT_EVALUATED, SEVERITY_RANK, WAIVED
+from ..findings import FAIL, NOT_EVALUATED, SEVERITY_RANK, WAIVED, year_label
 from .present import display_path, reference_text
 
 
@@ -26,7 +26,7 @@ def x(text: Any) -> str:
 
 
 def case_name(finding) -> str:
-    name = f"{finding.rule} [{finding.year or 'hele'}]"
+    name = f"{finding.rule} [{year_label(finding)}]"
     return x(f"{name} {finding.subject}" if finding.subject else name)
 
 

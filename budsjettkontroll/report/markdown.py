@@ -10,7 +10,7 @@ from collections import defaultdict
 from typing import Any
 
 from ..check import judged_as_of
-from ..findings import FAIL, NOT_EVALUATED, PASS, WAIVED, exit_code, summarise
+from ..findings import FAIL, NOT_EVALUATED, PASS, WAIVED, exit_code, summarise, year_label
 from ..numbers import format_amount
 from .present import (HEADLINES, LEVEL_WORD, SEVERITY_WORD, STATUS_WORD, figure_value, is_remark, key_figure_table,
                       level_text, location_text, policy_verdicts, result_verdict, shown, sort_findings, verdict)
@@ -80,7 +80,8 @@ def render_one(result, options: dict[str, Any], level: str = "#") -> list[str]:
     out += ["| | |", "|---|---|",
             f"| Kommune | {esc(meta.kommune)}{f' ({esc(meta.kommunenummer)})' if meta.kommunenummer else ''} |",
             f"| Dokument | {esc(meta.title)} ({esc(meta.status.value)}) |",
-            f"| År | {', '.join(f'{y} ({meta.years.kind(y)})' for y in years)} |",
+            f"| År | {esc(budget.years_text())} |",
+            f"| Oversikter | {esc(budget.document)}: {esc(budget.schedules_text())} |",
             f"| Beløp | {meta.unit}, {'inntekter negative' if meta.sign.factor == 1 else 'inntekter positive'} |",
             f"| Lovverket som gjaldt | {judged_as_of(budget).isoformat()} |",
             f"| Regelpakker | {', '.join(f'{esc(p.name)} {esc(p.spec.version)}' for p in result.packs)} |", ""]
@@ -130,7 +131,7 @@ def render_one(result, options: dict[str, Any], level: str = "#") -> list[str]:
         out += ["</details>", ""]
     if memo.waived:
         out += [f"{sub} Unntatt ({len(memo.waived)})", "", "| Regel | År | Melding | Begrunnelse |", "|---|---|---|---|"]
-        out += [f"| {esc(f.rule)} | {f.year or 'hele'} | {esc(f.message)} | {esc(f.justification)} |"
+        out += [f"| {esc(f.rule)} | {esc(year_label(f))} | {esc(f.message)} | {esc(f.justification)} |"
                 for f in memo.waived]
         out.append("")
     by_rule = memo.passed_by_rule
@@ -152,7 +153,7 @@ def _finding_table(heading: str | None, items: list, severity: bool = False) -> 
     out += [head, "|" + "---|" * (head.count("|") - 1)]
     for f in items:
         cells = ([SEVERITY_WORD[f.severity]] if severity else []) + [
-            esc(f.rule), str(f.year or "hele"), esc(f.message), references(f), esc(location_text(f))]
+            esc(f.rule), esc(year_label(f)), esc(f.message), references(f), esc(location_text(f))]
         out.append("| " + " | ".join(cells) + " |")
     out.append("")
     return out

@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 from .. import __version__
 from ..check import file_hashes, judged_as_of
-from ..findings import FAIL, WAIVED, summarise
+from ..findings import FAIL, WAIVED, summarise, year_label
 from .present import display_path
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -92,7 +92,7 @@ def render(results: list, options: dict[str, Any]) -> str:
                 location["artifactLocation"]["index"] = artifact_index[uri]
             if f.line:
                 location["region"] = {"startLine": f.line}
-            year = f"{f.year}" if f.year else "hele planperioden"
+            year = year_label(f, "hele planperioden")
             item: dict[str, Any] = {
                 "ruleId": f.rule,
                 "ruleIndex": index[f.rule],
@@ -101,9 +101,10 @@ def render(results: list, options: dict[str, Any]) -> str:
                 "locations": [{"physicalLocation": location,
                                "logicalLocations": [{"name": budget.name, "kind": "module"}]}],
                 "partialFingerprints": {"budsjettkontroll/v1": hashlib.sha256(
-                    "|".join([budget.name, f.rule, str(f.year), f.subject or ""]).encode()).hexdigest()[:32]},
+                    "|".join([budget.name, f.rule, str(f.year), f.subject or "", *([f.column] if f.column else [])])
+                    .encode()).hexdigest()[:32]},
                 "properties": {"year": f.year, "subject": f.subject, "pack": f.pack, "severity": f.severity,
-                               "references": f.references},
+                               "references": f.references, **({"column": f.column} if f.column else {})},
             }
             if f.status == WAIVED:
                 item["suppressions"] = [{"kind": "external", "status": "accepted",

@@ -58,7 +58,8 @@ def render_one(console: Console, result, options: dict[str, Any]) -> None:
         console.print(Text(f"  Innstilling: {line}", style="bold yellow"))
     console.print(f"[dim]Status: {meta.status.value}  ·  Kilde: {escape(str(budget.source))}  ·  Beløp i {meta.unit}, "
                   f"{'inntekter negative' if meta.sign.factor == 1 else 'inntekter positive'}  ·  År: "
-                  + ", ".join(f"{y} ({meta.years.kind(y)})" for y in meta.years.all))
+                  + escape(budget.years_text()))
+    console.print(f"[dim]Dokument: {budget.document}  ·  Oversikter: {escape(budget.schedules_text())}")
     for note in budget.notes:
         console.print(f"[dim]Merk: {escape(note)}")
 

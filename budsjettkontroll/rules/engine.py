@@ -179,6 +179,8 @@ def evaluate(facts: Facts, packs: list[Pack], options: Options | None = None) ->
     findings: list[Finding] = []
     for pack in packs:
         for compiled in pack.rules:
+            if compiled.spec.documents and facts.budget.meta.years.document not in compiled.spec.documents:
+                continue  # e.g. «four plan years» does not judge an årsregnskap
             if _wanted(compiled.spec.id, options):
                 judged = _evaluate_rule(facts, pack, compiled, options, graph)
                 failed = [f for f in judged if f.internal_error]

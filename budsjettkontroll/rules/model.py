@@ -10,7 +10,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-Scope = Literal["plan", "budsjett", "regnskap", "all", "budget"]
+Scope = Literal["plan", "budsjett", "regnskap", "opprinnelig", "revidert", "all", "budget"]
+Document = Literal["økonomiplan", "årsbudsjett", "årsregnskap", "budsjett"]
 SCHEMA_ID = "https://budsjettkontroll.no/schema/rule-pack.schema.json"
 
 
@@ -29,8 +30,13 @@ class RuleSpec(BaseModel):
         description="error = brudd på lov eller forskrift; warning = sannsynlig brudd eller realismeproblem; info.")
     references: list[Reference] = Field(min_length=1, description="Én eller flere rettskilder.")
     scope: Scope | list[Scope] = Field(
-        "plan", description="Årskolonnene regelen gjelder: plan (årsbudsjett + økonomiplan), budsjett, regnskap, "
-                            "all, eller budget (én vurdering for hele budsjettet).")
+        "plan", description="Årskolonnene regelen gjelder: plan (årsbudsjett + økonomiplan), budsjett (budsjettet "
+                            "året før), regnskap, opprinnelig (opprinnelig/vedtatt budsjett), revidert (revidert, "
+                            "regulert eller justert budsjett), all, eller budget (én vurdering for hele budsjettet).")
+    documents: list[Document] | None = Field(
+        None, description="Dokumentene regelen vurderer, etter kolonnene: økonomiplan (to eller flere planår), "
+                          "årsbudsjett (ett planår), årsregnskap (regnskapskolonner, ingen planår) og budsjett (bare "
+                          "opprinnelig/revidert budsjett, f.eks. ved siden av regnskapet). Tom: alle.")
     group: str = Field("", description="Overskriften funnet vises under i rapporten.")
     for_each: str | None = Field(None, description="Vurder regelen én gang per element i en samling "
                                                    "(sumlinjer, avstemming_5_5, avstemming_5_6 …).")
