@@ -525,26 +525,26 @@ def regnskap_fremfort_merforbruk(f: Facts, year: int) -> Amount | None:
     return value if value is not None else f.get("art_fremfort_merforbruk", year)
 
 
-@figure("inndekningsfrist", unit="år", inputs=())
+@figure("inndekningsfrist", unit="år", inputs=("ar",))
 def inndekningsfrist(f: Facts, year: int) -> int:
     """Kommuneloven § 14-11: a merforbruk in the accounts of `year` must be covered by the end of `year` + 2."""
     return year + 2
 
 
-@figure("aret_etter", unit="år", inputs=())
+@figure("aret_etter", unit="år", inputs=("ar",))
 def aret_etter(f: Facts, year: int) -> int:
     """The year after `year`: the årsbudsjett that shall first cover a merforbruk from the accounts."""
     return year + 1
 
 
-@figure("budsjettkolonner", unit="", kind=TEXT, per_year=False, inputs=())
+@figure("budsjettkolonner", unit="", kind=TEXT, per_year=False, inputs=("meta:years",))
 def budsjettkolonner(f: Facts, year: None) -> str:
     """The package's year columns as printed («Revidert budsjett 2020»), for rules that say which columns they judged."""
     columns = getattr(f.budget, "columns", None) or {}
     return ", ".join(columns[y].label if y in columns else str(y) for y in f.years) or "ingen"
 
 
-@figure("forste_budsjettar", unit="år", per_year=False, inputs=())
+@figure("forste_budsjettar", unit="år", per_year=False, inputs=("meta:years",))
 def forste_budsjettar(f: Facts, year: None) -> int | None:
     """The first plan year (the årsbudsjett); without plan years the first year of the columns."""
     return (f.budget.meta.plan_years or f.years or [None])[0]
