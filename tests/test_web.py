@@ -437,3 +437,63 @@ def test_serve_refuses_a_bad_package(tmp_path):
     result = CliRunner().invoke(cli_app, ["serve", str(tmp_path / "finnes-ikke"), "--no-browser"])
     assert result.exit_code == 2
     assert "feil:" in result.output
+
+
+def test_a_package_printing_incomes_positive_is_shown_and_changed_as_printed(tmp_path):
+    """Base amounts and changes follow the package's own sign convention, as in a proposal file for it."""
+    from budsjettkontroll.package import load_package
+    from budsjettkontroll.writer import write_folder
+
+    flipped = load_package(bundled_dir() / "asker-hp-2024-2027")
+    flipped.meta = flipped.meta.model_copy(update={"sign": type(flipped.meta.sign)("incomes_positive")})
+    flipped.source = None
+    folder = write_folder(flipped, tmp_path / "positiv")
+    workspace = prepare(folder, None)[0]
+    with TestClient(create_app(workspace, "127.0.0.1", PORT), base_url=ORIGIN) as c:
+        html = c.get("/").text
+        page = read(html)
+        assert re.search(r"Inntekts- og formuesskatt.*?<td class=\"num base\">5 329 672</td>", html, re.S)
+        fields = fields_without_new(page)
+        fields[page.cells[("område", "Oppvekst", "2024")]] = "-15000"  # costs print negative here: more cost
+        result = read(post(c, "/beregn", fields).text)
+    assert result.balance[2024]["drift"] == "15000" and "ikke saldert" in result.balance[2024]["text"]
+
+
+def test_a_package_without_projects_offers_its_investment_lines(tmp_path):
+    """No § 5-5 andre ledd: the § 5-5 første ledd investment line is the cell (data-table «investering»), and a
+    loan-financed amount there brings its interest like a project does."""
+    workspace = prepare(bundled_dir() / "eksempel-selvkost", None)[0]
+    with TestClient(create_app(workspace, "127.0.0.1", PORT), base_url=ORIGIN) as c:
+        page = read(c.get("/").text)
+        name = page.cells[("investering", "Investeringer i varige driftsmidler", "2025")]
+        fields = fields_without_new(page)
+        fields[name] = "10000"
+        fields[name.rsplit(".", 1)[0] + ".finansiering"] = "lån"
+        html = post(c, "/beregn", fields).text
+        assert "mangler rentepremiss for 2025, 2026, 2027" in html  # the package states no interest rate
+        fields.update({f"rente.{y}": "4,5" if y == 2025 else "4" for y in (2024, 2025, 2026, 2027)})
+        assert "skal være et tall" in post(c, "/beregn", fields).text  # as in a file: 4.5, not 4,5
+        fields["rente.2025"] = "4.5"
+        result = read(post(c, "/beregn", fields).text)
+    row = "r" + name.split(".")[1]
+    assert result.derived[(row, "renter", 2025)] == "225"  # 10 000 × 4,5 % × ½ year
+    assert result.derived[(row, "renter", 2025)] and result.derived[(row, "avdrag", 2026)]
+    assert result.balance[2026]["drift"] not in ("", "0")
+
+
+def test_new_area_is_added_removed_and_written_with_ny(client):
+    page = read(client.get("/").text)
+    new = {"handling": "legg-til", "ny.tabell": "område", "ny.linje": "Klima og miljø", "ny.2025": "2 500",
+           "ny.tekst": "Eget område for klimatiltak"}
+    page = read(post(client, "/", {**fields_without_new(page), **new}).text)
+    name = page.cells[("område", "Klima og miljø", "2025")]
+    row = name.split(".")[1]
+    assert page.fields[f"r.{row}.ny"] == "true" and f"r.{row}.del" not in page.fields
+    assert "ikke saldert" in page.balance[2025]["text"] and "2 500" in page.balance[2025]["text"]
+    text = post(client, "/last-ned", fields_without_new(page)).text
+    change = yaml.safe_load(text)["endringer"][0]
+    assert change == {"tekst": "Eget område for klimatiltak", "tabell": "område", "linje": "Klima og miljø",
+                      "ny": True, "beløp": {2025: 2500}}
+    page = read(post(client, "/", {**fields_without_new(page), "handling": f"fjern:r{row}"}).text)
+    assert not any(line == "Klima og miljø" for _, line, _ in page.cells)
+    assert "ikke saldert" not in page.balance[2025]["text"]

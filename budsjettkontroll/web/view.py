@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from ..amend import KIND_WORD, RENTER, AVDRAG, AVSKRIVNINGER, FINANSIERING, MINIMUMSAVDRAG, SALDO
+from ..amend import AVDRAG, AVSKRIVNINGER, FINANSIERING, KIND_WORD, MINIMUMSAVDRAG, RENTER, SALDO, YearBalance
 from ..catalogue import TABLES
 from ..numbers import format_amount
 from .workspace import Evaluation
@@ -64,13 +64,12 @@ def years(ev: Evaluation) -> list[YearView]:
         return [YearView(y, None) for y in ev.plan]
     facts = ev.base.result.facts
     out = []
-    if ev.empty:
+    if ev.empty:  # no change yet: the base's own balance, in amend's words
         for y in ev.plan:
             drift, inv = facts.get("drift_fremfort_merforbruk", y), facts.get("inv_fremfort_udekket", y)
-            v = YearView(y, drift == 0 and inv == 0, drift=amount(drift), investering=amount(inv), raw=(drift, inv))
-            if not v.saldert:
-                v.gaps = [f"grunnlaget: fremført {amount(drift)} (drift), {amount(inv)} (investering)"]
-            out.append(v)
+            b = YearBalance(y, drift, drift, inv, inv, [])
+            out.append(YearView(y, b.saldert, [f"grunnlaget: {m}" for m in b.messages()], drift=amount(drift),
+                                investering=amount(inv), raw=(drift, inv)))
         return out
     names = {r.id: r.linje for r in ev.draft.rows}
     for b in ev.result.balance:
