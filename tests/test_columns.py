@@ -402,3 +402,33 @@ def test_batch_checks_a_package_with_views(asker_copy, tmp_path):
     results = json.loads(result.output)["results"]
     assert any(f.get("column") == "Regulert budsjett 2022" for f in results[0]["findings"])
     assert not any("column" in f for f in results[1]["findings"])
+
+
+def real_package(tmp_path: Path, tables: dict[str, str], name: str = "pakke") -> Path:
+    """A package of real tables as printed (names, signs and headers untouched), budsjett.toml without [years]."""
+    target = tmp_path / name
+    target.mkdir()
+    for stem, source in tables.items():
+        shutil.copy(FIXTURES / source, target / f"{stem}.csv")
+    (target / "budsjett.toml").write_text('kommune = "Test"\ntitle = "Som trykt"\n', encoding="utf-8")
+    return target
+
+
+def test_sandnes_as_printed_is_checked_as_an_okonomiplan(tmp_path):
+    """Sandnes' § 5-4 with «budsjett_2020» and bare 2021-2024, no [years]: the økonomiplan balances every year."""
+    package = real_package(tmp_path, {"drift": "sandnes_2021-2024_bevilgningsoversikt_drift_5_4.csv"})
+    budget = load_package(package)
+    assert (budget.meta.years.budsjett, budget.meta.plan_years, budget.schedules) == (
+        [2020], [2021, 2022, 2023, 2024], ["drift"])
+    assert any("nakne årskolonnene 2021, 2022, 2023, 2024 lest som budsjettår" in n for n in budget.notes)
+    findings = run_check(budget).findings
+    assert [(f.year, f.status) for f in findings if f.rule == "KL-14-4-balanse-drift"] == [
+        (2021, "pass"), (2022, "pass"), (2023, "pass"), (2024, "pass")]
+    sums_2020 = [f for f in findings if f.rule == "FORSKR-5-sumlinjer" and f.year == 2020]
+    assert {f.status for f in sums_2020} == {"pass", "not_evaluated"}  # Sandnes leaves one 2020 cell blank
+    blank = [f.message for f in sums_2020 if f.status == "not_evaluated"]
+    assert len(blank) == 1 and "«Dekning av tidligere års merforbruk»" in blank[0] and "2020" in blank[0]
+    assert [f.status for f in findings if f.rule == "KL-14-4-fire-ar"] == ["pass"]
+    assert not [f for f in findings if f.status == "fail" and f.severity == "error"]
+    assert {f.column for f in findings} == {None}
+    assert check(package, "--format", "text").exit_code == 0
