@@ -277,7 +277,12 @@ NOKKELTALL = TableDef(
         L("disposisjonsfond_ub", "Disposisjonsfond (UB)"),
         L("areal_formalsbygg", "Areal eide formålsbygg (m2)"),
         L("vedlikehold_per_m2", "Vedlikehold eide formålsbygg (kr per m2)"),
-        L("merforbruk_regnskap", "Merforbruk i regnskapet", "Akkumulert merforbruk"),
+        L("merforbruk_regnskap", "Merforbruk i regnskapet", "Årets merforbruk i regnskapet"),
+        # a balance (all uncovered merforbruk), not the year's: kommuneloven § 28-1 (3 % of driftsinntektene)
+        L("akkumulert_merforbruk", "Akkumulert merforbruk", "Akkumulert merforbruk (UB)", "Akkumulert meirforbruk"),
+        L("bundne_driftsfond_ub", "Bundne driftsfond (UB)"),
+        L("ubundne_investeringsfond_ub", "Ubundne investeringsfond (UB)", "Ubundet investeringsfond (UB)"),
+        L("bundne_investeringsfond_ub", "Bundne investeringsfond (UB)"),
         L("gjeldsgrad_oppgitt", "Gjeldsgrad oppgitt (%)"),
         L("netto_driftsresultat_oppgitt", "Netto driftsresultat oppgitt (%)"),
         L("kommunal_deflator", "Kommunal deflator (%)"),

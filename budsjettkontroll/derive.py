@@ -278,6 +278,12 @@ def add(*values: Amount | None) -> Amount | None:
     return sum(values)
 
 
+def table_facts(*stems: str) -> tuple[str, ...]:
+    """Every line fact of the given schedules and the tables themselves: what a recomputation from the lines reads."""
+    return tuple(name for stem in stems for name in (f"table:{stem}", *(f"{TABLES[stem].prefix}_{line.key}"
+                                                                        for line in TABLES[stem].lines)))
+
+
 # --- collections -------------------------------------------------------------------------------------------
 
 @collection("sumlinjer", {"oppgitt": NUMBER, "beregnet": NUMBER, "avvik": NUMBER, "ledd": NUMBER},
@@ -327,7 +333,8 @@ def _pairs(f: Facts, pairs: list[tuple[str, str, str]], needs: str, stem: str, l
         for subject, left, right in pairs:
             items.append(Item(subject, year, {"venstre": f.get(left, year), "hoyre": f.get(right, year),
                                               "avvik": add(f.get(left, year), -(f.get(right, year) or 0))
-                                              if f.get(right, year) is not None else None},
+                                              if f.get(right, year) is not None else None,
+                                              "ledd": comparison_terms(f, left, right, year)},
                               stem=stem, line=line_of(left),
                               sources={"venstre": (left,), "hoyre": (right,), "avvik": (left, right)}))
     return items
@@ -343,16 +350,17 @@ def _line_of(f: Facts, stem: str) -> Callable[[str], int | None]:
     return find
 
 
-@collection("avstemming_5_6", {"venstre": NUMBER, "hoyre": NUMBER, "avvik": NUMBER},
+@collection("avstemming_5_6", {"venstre": NUMBER, "hoyre": NUMBER, "avvik": NUMBER, "ledd": NUMBER},
             "Linjer som økonomisk oversikt etter art (§ 5-6) og bevilgningsoversikten drift (§ 5-4) begge har.",
-            inputs=("table:drift_art", *(name for _, *pair in CROSS_CHECKS_5_6 for name in pair)))
+            inputs=(*table_facts("drift_art", "drift"), *(name for _, *pair in CROSS_CHECKS_5_6 for name in pair)))
 def _cross_5_6(f: Facts) -> list[Item]:
     return _pairs(f, CROSS_CHECKS_5_6, "drift_art", "drift_art", _line_of(f, "drift_art"))
 
 
-@collection("avstemming_5_5", {"venstre": NUMBER, "hoyre": NUMBER, "avvik": NUMBER},
+@collection("avstemming_5_5", {"venstre": NUMBER, "hoyre": NUMBER, "avvik": NUMBER, "ledd": NUMBER},
             "Summen av hver del av § 5-5 andre ledd mot den tilsvarende linjen i § 5-5 første ledd.",
-            inputs=("table:investering_fordeling", *(name for _, *pair in CROSS_CHECKS_5_5 for name in pair)))
+            inputs=(*table_facts("investering_fordeling", "investering"),
+                    *(name for _, *pair in CROSS_CHECKS_5_5 for name in pair)))
 def _cross_5_5(f: Facts) -> list[Item]:
     items = _pairs(f, CROSS_CHECKS_5_5, "investering_fordeling", "investering_fordeling", _line_of(f, "investering_fordeling"))
     table = f.table("investering_fordeling")
@@ -363,6 +371,169 @@ def _cross_5_5(f: Facts) -> list[Item]:
                 and not any(r.key is None and r.group == part for r in table.rows) and item.values["hoyre"] is not None:
             item.values.update(venstre=0, avvik=-item.values["hoyre"])
     return items
+
+
+# --- rounding: how many printed terms stand behind a figure ------------------------------------------------
+# Printed schedules round every amount to whole 1000 kr, so a figure computed from n printed terms may differ from
+# the true sum by up to n/2. Every comparison between printed figures allows the per-term tolerance (1 by default,
+# --tolerance overrides) times the terms behind it; a difference within it is an info note, never an error.
+
+def _line_def(fact: str) -> tuple[TableDef, LineDef] | None:
+    return line_fact_names().get(fact)
+
+
+def _printed(f: Facts, tdef: TableDef, key: str, year: int) -> Amount | None:
+    table = f.table(tdef.stem)
+    row = table.row(key) if table else None
+    return row.values.get(year) if row is not None else None
+
+
+def from_parts(f: Facts, fact: str, year: int) -> tuple[Amount | None, int]:
+    """A line recomputed from the input lines of its schedule, ignoring every printed sum on the way (a misprinted
+    sum cannot hide what the lines add up to), with the number of printed input terms it adds."""
+    where = _line_def(fact)
+    if where is None or year not in f.years:
+        return None, 0
+    tdef, line = where
+    table = f.table(tdef.stem)
+    if table is None:
+        return None, 0
+    if not line.is_sum or (line.gross and not any(table.row(k) for k, _ in line.terms())):
+        value = f.get(fact, year)
+        return value, (1 if _printed(f, tdef, line.key, year) is not None else 0)
+    if line.parts == ("*",):
+        rows = f._free_rows(table, tdef, line)
+        if any(r.values.get(year) is None for r in rows):
+            return None, 0
+        return sum((r.values[year] for r in rows), 0), len(rows)
+    total, terms = 0, 0
+    for key, sign in line.terms():
+        value, n = from_parts(f, f"{tdef.prefix}_{key}", year)
+        if value is None:
+            return None, 0
+        total, terms = total + sign * value, terms + n
+    return total, terms
+
+
+def terms_behind(f: Facts, fact: str, year: int) -> int:
+    """1 for a printed line; for a sum the package leaves out, the printed input terms it is computed from."""
+    where = _line_def(fact)
+    if where is None:
+        return 1
+    tdef, line = where
+    if _printed(f, tdef, line.key, year) is not None:
+        return 1
+    return from_parts(f, fact, year)[1] if line.is_sum else 0
+
+
+def comparison_terms(f: Facts, left: str, right: str, year: int) -> int:
+    """The terms a comparison of two figures allows rounding for: 1 when both are printed (each within ½), else the
+    printed terms behind the computed side(s)."""
+    return max(1, terms_behind(f, left, year) + terms_behind(f, right, year) - 1)
+
+
+def _tolerance(f: Facts, terms: int) -> Decimal:
+    return f.tolerance_per_term * terms
+
+
+@figure("korrigert_sum_ledd", unit="ledd", label="leddene bak korrigert sum og «Sum bevilgninger drift, netto»",
+        inputs=table_facts("drift_fordeling", "drift"))
+def korrigert_sum_ledd(f: Facts, year: int) -> int:
+    """Terms the comparison of korrigert sum (§ 5-4 andre ledd) with første ledd allows rounding for: 1 when both
+    are printed, else the printed lines the left-out sum is computed from."""
+    return comparison_terms(f, "fordeling_korrigert_sum", "drift_sum_bevilgninger", year)
+
+
+@figure("korrigert_sum_avvik", label="korrigert sum (andre ledd) minus «Sum bevilgninger drift, netto» (første ledd)",
+        inputs=("fordeling_korrigert_sum", "drift_sum_bevilgninger"))
+def korrigert_sum_avvik(f: Facts, year: int) -> Amount | None:
+    """Korrigert sum bevilgninger drift, netto (§ 5-4 andre ledd) − Sum bevilgninger drift, netto (første ledd)."""
+    left, right = f.get("fordeling_korrigert_sum", year), f.get("drift_sum_bevilgninger", year)
+    return None if left is None or right is None else left - right
+
+
+def _balance_figures(prefix: str, line: str, what: str) -> None:
+    fact = f"{prefix}_{line}"
+    stem = line_fact_names()[fact][0].stem
+
+    def parts(f: Facts, year: int) -> Amount | None:
+        return from_parts(f, fact, year)[0]
+
+    def parts_terms(f: Facts, year: int) -> int | None:
+        value, terms = from_parts(f, fact, year)
+        return None if value is None else terms
+
+    def printed_terms(f: Facts, year: int) -> int | None:
+        if f.get(fact, year) is None:
+            return None
+        where = _line_def(fact)
+        return 0 if _printed(f, where[0], where[1].key, year) is not None else from_parts(f, fact, year)[1]
+
+    parts.__doc__ = (f"«{what}» recomputed from the input lines of the schedule, ignoring every printed sum line "
+                     "(a misprinted sum cannot hide a merforbruk or an udekket beløp).")
+    parts_terms.__doc__ = "The printed input lines that recomputation adds: the rounding it allows is one unit each."
+    printed_terms.__doc__ = ("0 when the package prints the balance line (a printed merforbruk is a stated one); "
+                             "when it leaves the line out, the printed lines it is computed from.")
+    figure(f"{fact}_fra_delene", label=f"«{what}» beregnet fra linjene", inputs=table_facts(stem))(parts)
+    figure(f"{fact}_fra_delene_ledd", unit="ledd", label=f"linjene «{what}» beregnes av",
+           inputs=table_facts(stem))(parts_terms)
+    figure(f"{fact}_ledd", unit="ledd", label=f"leddene avrundingen gjelder for «{what}»",
+           inputs=table_facts(stem))(printed_terms)
+
+
+_balance_figures("drift", "fremfort_merforbruk", "Fremført til inndekning i senere år (merforbruk)")
+_balance_figures("inv", "fremfort_udekket", "Fremført til inndekning i senere år (udekket beløp)")
+
+
+@figure("drift_merforbruk", label="merforbruk i driften (utover avrundingen når linjen er beregnet)",
+        inputs=("drift_fremfort_merforbruk", "drift_fremfort_merforbruk_ledd"))
+def drift_merforbruk(f: Facts, year: int) -> Amount | None:
+    """The merforbruk the operating budget shows: «Fremført til inndekning» as printed, or as computed from its parts
+    when the package leaves it out, counted only beyond the rounding of the parts it is computed from; else 0.
+    (What the input lines add up to without any printed sum is KL-14-10-drift-balanse-fra-linjene's warning.)"""
+    value = f.get("drift_fremfort_merforbruk", year)
+    if value is None:
+        return None
+    return value if value > f.tolerance_per_term * f.get("drift_fremfort_merforbruk_ledd", year) else 0
+
+
+@collection("avrunding_avstemming", {"venstre": NUMBER, "hoyre": NUMBER, "avvik": NUMBER, "ledd": NUMBER},
+            "Sammenligninger mellom trykte tall i ulike oversikter (korrigert sum mot første ledd, § 5-5 andre mot "
+            "første ledd, § 5-6 mot § 5-4) og balanselinjene beregnet fra linjene, med leddene avrundingen gjelder.",
+            inputs=(*table_facts("drift", "drift_fordeling", "investering"), "korrigert_sum_avvik", "korrigert_sum_ledd",
+                    "collection:avstemming_5_5", "collection:avstemming_5_6"))
+def _rounding_comparisons(f: Facts) -> list[Item]:
+    items = []
+    for year in f.years:
+        if f.get("korrigert_sum_avvik", year) is not None:
+            items.append(Item("Korrigert sum (§ 5-4 andre ledd mot første ledd)", year,
+                              {"venstre": f.get("fordeling_korrigert_sum", year), "hoyre": f.get("drift_sum_bevilgninger", year),
+                               "avvik": f.get("korrigert_sum_avvik", year), "ledd": f.get("korrigert_sum_ledd", year)},
+                              stem="drift_fordeling", line=_line_of(f, "drift_fordeling")("fordeling_korrigert_sum")))
+        for fact, label, stem in (("drift_fremfort_merforbruk", "Fremført til inndekning (merforbruk) beregnet fra "
+                                   "linjene (§ 5-4)", "drift"),
+                                  ("inv_fremfort_udekket", "Fremført til inndekning (udekket beløp) beregnet fra "
+                                   "linjene (§ 5-5)", "investering")):
+            value, terms = from_parts(f, fact, year)
+            if value is not None and terms:
+                items.append(Item(label, year, {"venstre": value, "hoyre": 0, "avvik": value, "ledd": terms},
+                                  stem=stem, line=_line_of(f, stem)(fact)))
+    items += [i for i in f.items("avstemming_5_5") + f.items("avstemming_5_6") if i.values["avvik"] is not None]
+    return items
+
+
+@collection("sumlinjer_bindende", {"oppgitt": NUMBER, "beregnet": NUMBER, "avvik": NUMBER, "ledd": NUMBER},
+            "Sumlinjene i de bindende bevilgningsoversiktene (§ 5-4 og § 5-5, første og andre ledd).",
+            inputs=("collection:sumlinjer",))
+def _binding_sum_lines(f: Facts) -> list[Item]:
+    return [i for i in f.items("sumlinjer") if i.stem != "drift_art"]
+
+
+@collection("sumlinjer_5_6", {"oppgitt": NUMBER, "beregnet": NUMBER, "avvik": NUMBER, "ledd": NUMBER},
+            "Sumlinjene i økonomisk oversikt etter art (§ 5-6), som er en oversikt og ikke en bindende bevilgning.",
+            inputs=("collection:sumlinjer",))
+def _overview_sum_lines(f: Facts) -> list[Item]:
+    return [i for i in f.items("sumlinjer") if i.stem == "drift_art"]
 
 
 # --- statutory figures ---------------------------------------------------------------------------------------
@@ -415,12 +586,38 @@ def balansedato(f: Facts, year: int) -> str:
     return f.budget.meta.minimumsavdrag.balance_date
 
 
-@figure("lanefinansierbare_investeringer", inputs=("inv_varige_driftsmidler", "inv_tilskudd_andres_investeringer", "inv_aksjer_andeler"))
+_PENSION_EQUITY = re.compile(r"egenkapital", re.I)
+_PENSION_FUND = re.compile(r"(klp|pensjon|landspensjon)", re.I)
+
+
+@figure("egenkapitalinnskudd_pensjon", label="egenkapitalinnskudd i pensjonskasse (KLP) i § 5-5 andre ledd del 3",
+        inputs=("table:investering_fordeling",))
+def egenkapitalinnskudd_pensjon(f: Facts, year: int) -> Amount:
+    """Sum of the projects in § 5-5 andre ledd del 3 (aksjer og andeler) whose label reads as an egenkapitalinnskudd
+    in KLP or another pension fund («Egenkapitaltilskudd KLP»). Such an innskudd may not be lånefinansiert
+    (kommuneloven § 14-15; KBN «Lovlig låneformål»). 0 when the package has no del 3 projects."""
+    table = f.table("investering_fordeling")
+    return sum((r.values.get(year) or 0 for r in (table.rows if table else [])
+                if r.key is None and r.group == 3 and _PENSION_EQUITY.search(r.label) and _PENSION_FUND.search(r.label)), 0)
+
+
+@figure("lanefinansierbare_investeringer", inputs=("inv_varige_driftsmidler", "inv_tilskudd_andres_investeringer",
+                                                  "inv_aksjer_andeler", "egenkapitalinnskudd_pensjon"))
 def lanefinansierbare_investeringer(f: Facts, year: int) -> Amount | None:
     """Kommuneloven §§ 14-15, 14-16: investeringer i varige driftsmidler + tilskudd til andres investeringer
-    + investeringer i aksjer og andeler (§ 5-5 lines 1-3)."""
+    + investeringer i aksjer og andeler (§ 5-5 lines 1-3), less egenkapitalinnskudd in KLP or another pension fund
+    (which may not be lånefinansiert). The most loans can lawfully finance; whether the tilskudd and aksjer qualify
+    is for KL-14-16-lan-til-tilskudd-og-aksjer."""
     return add(f.get("inv_varige_driftsmidler", year), f.get("inv_tilskudd_andres_investeringer", year),
-               f.get("inv_aksjer_andeler", year))
+               f.get("inv_aksjer_andeler", year), -f.get("egenkapitalinnskudd_pensjon", year))
+
+
+@figure("lan_utover_varige_driftsmidler", inputs=("bruk_av_lan", "inv_varige_driftsmidler"))
+def lan_utover_varige_driftsmidler(f: Facts, year: int) -> Amount | None:
+    """Bruk av lån − investeringer i varige driftsmidler: the loans that can only be lawful as financing of tilskudd
+    til andres investeringer (kommuneloven § 14-16) or of aksjer (only in lawful cases)."""
+    loans, fixed = f.get("bruk_av_lan", year), f.get("inv_varige_driftsmidler", year)
+    return None if loans is None or fixed is None else loans - fixed
 
 
 @figure("lanebehov_etter_egne_inntekter", inputs=("lanefinansierbare_investeringer", "inv_momskompensasjon", "inv_tilskudd_fra_andre", "inv_salg_varige_driftsmidler"))
@@ -450,46 +647,236 @@ def videreutlan_avdrag_avvik(f: Facts, year: int) -> Amount | None:
     return add(f.get("inv_avdrag_lan_videreutlan", year), f.get("inv_mottatte_avdrag_videreutlan", year))
 
 
-_UNSPECIFIED = re.compile(
-    r"(uspesifi|ufordelt|uidentifi|ikke\s+(konkretis|identifis|spesifis|fordelt)|ikkje\s+(konkretis|identifis)"
-    r"|ikke\s+realiserte\s+tiltak|innsparingskrav\s+ikke)", re.I)
-# A saving by its name; without one, only a reduction (a negative amount) reads as a saving: "Ufordelt
-# lønnsreserve" is a lawful unallocated cost, "Ufordelt" with a minus is an unallocated cut.
-_SAVING = re.compile(r"(innsparing|kutt|nedtrekk|effektivis|tiltak|reduksjon|besparel|omstilling|sparekrav)", re.I)
+# --- minimumsavdrag against premises stated to a declared precision ---------------------------------------------
+
+def _precision_of(f: Facts, fact_names: tuple[str, ...], year: int) -> Decimal:
+    """Half the unit the first stated fact among `fact_names` is rounded to (budsjett.toml [precision] for its
+    table), i.e. how far the true value may lie from the printed one; 0 when nothing is declared."""
+    at = year if f.budget.meta.minimumsavdrag.balance_date == "31.12" else year - 1
+    for name in fact_names:
+        if at in f.years and f.get(name, at) is not None:
+            stem = line_fact_names()[name][0].stem
+            return Decimal(f.budget.meta.precision.get(stem, 0)) / 2
+    return Decimal(0)
 
 
-def _unspecified_rows(f: Facts, year: int) -> list[tuple[Table, Row]]:
+def _minimumsavdrag_bound(f: Facts, year: int, low: bool) -> Amount | None:
+    avskrivninger = f.get("drift_avskrivninger", year)
+    lanegjeld, anleggsmidler = f.get("lanegjeld_grunnlag", year), f.get("anleggsmidler_grunnlag", year)
+    if None in (avskrivninger, lanegjeld, anleggsmidler) or not anleggsmidler:
+        return None
+    debt = _precision_of(f, ("nt_lanegjeld_ekskl_videreutlan", "gjeld_investeringslan"), year)
+    assets = _precision_of(f, ("nt_bokfort_verdi_anleggsmidler",), year)
+    sign = -1 if low else 1
+    denominator = Decimal(anleggsmidler) - sign * assets
+    if denominator <= 0:
+        return None
+    value = Decimal(avskrivninger) * (Decimal(lanegjeld) + sign * debt) / denominator
+    return int(value.to_integral_value(rounding="ROUND_FLOOR" if low else "ROUND_CEILING"))
+
+
+@figure("minimumsavdrag_lav", label="laveste minimumsavdrag premissene kan gi (lånegjeld og anleggsmidler innenfor "
+        "avrundingen i [precision])", inputs=("drift_avskrivninger", "lanegjeld_grunnlag", "anleggsmidler_grunnlag",
+                                              "meta:precision", "meta:minimumsavdrag"))
+def minimumsavdrag_lav(f: Facts, year: int) -> Amount | None:
+    """The smallest minimumsavdrag the stated premises allow: avskrivninger × (lånegjeld − ½ enhet) ÷ (anleggsmidler
+    + ½ enhet), where the unit is the rounding budsjett.toml [precision] declares for the table each premise comes
+    from (0 when none is declared: then it equals the minimumsavdrag). An avdrag below it is short whatever the
+    premises' rounding hides."""
+    return _minimumsavdrag_bound(f, year, low=True)
+
+
+@figure("minimumsavdrag_hoy", label="høyeste minimumsavdrag premissene kan gi", inputs=(
+    "drift_avskrivninger", "lanegjeld_grunnlag", "anleggsmidler_grunnlag", "meta:precision", "meta:minimumsavdrag"))
+def minimumsavdrag_hoy(f: Facts, year: int) -> Amount | None:
+    """The largest minimumsavdrag the stated premises allow: avskrivninger × (lånegjeld + ½ enhet) ÷ (anleggsmidler
+    − ½ enhet)."""
+    return _minimumsavdrag_bound(f, year, low=False)
+
+
+# --- funds: bruk no larger than the fund holds (kommuneloven § 14-4 tredje ledd: realistic) ------------------------
+
+FUNDS = (
+    ("Disposisjonsfond", "nt_disposisjonsfond_ub", "drift_netto_disposisjonsfond"),
+    ("Bundne driftsfond", "nt_bundne_driftsfond_ub", "drift_netto_bundne_driftsfond"),
+    ("Ubundne investeringsfond", "nt_ubundne_investeringsfond_ub", "inv_netto_ubundne_investeringsfond"),
+    ("Bundne investeringsfond", "nt_bundne_investeringsfond_ub", "inv_netto_bundne_investeringsfond"),
+)
+FUND_FIELDS = {"fond": TEXT, "ib": NUMBER, "ib_kilde": TEXT, "netto": NUMBER, "ub": NUMBER, "mangler": NUMBER,
+               "avrunding": NUMBER}
+FIELD_LABELS.update({"ib": "inngående balanse (UB året før i nokkeltall.csv)",
+                     "netto": "netto avsetning til eller bruk av fondet (§ 5-4 eller § 5-5)"})
+
+
+def _fund_items(f: Facts) -> list[tuple[Item, bool]]:
+    """Per fund and plan year with a known opening balance: (item, decidable). The opening balance is the UB of the
+    year before as stated in nokkeltall.csv, or rolled forward from an earlier stated UB with the § 5-4/§ 5-5 net
+    movements (never backwards). A shortfall within the rounding of a stated balance ([precision]) cannot be
+    decided."""
+    key = ("#fondsbruk", None)
+    if key in f._cache:
+        return f._cache[key]
+    out = []
+    unit = Decimal(f.budget.meta.precision.get("nokkeltall", 0)) / 2
+    for name, stated, net in FUNDS:
+        balance, origin = None, None
+        for year in f.years:
+            movement = f.get(net, year)
+            if year in f.budget.meta.plan_years and balance is not None and movement is not None:
+                ub = balance + movement
+                source = f"oppgitt UB {year - 1}" if origin == year - 1 else f"fremskrevet fra oppgitt UB {origin}"
+                shortfall = max(-ub, 0)
+                decidable = origin == year - 1 and (shortfall == 0 or shortfall > unit)
+                out.append((Item(name, year, {"fond": name, "ib": balance, "ib_kilde": source, "netto": movement,
+                                              "ub": ub, "mangler": shortfall, "avrunding": unit}, stem="nokkeltall",
+                                 line=_line_of(f, "nokkeltall")(stated)), decidable))
+            given = f.get(stated, year)
+            if given is not None:
+                balance, origin = given, year
+            elif balance is not None and movement is not None:
+                balance = balance + movement
+            else:
+                balance = None
+    f._cache[key] = out
+    return out
+
+
+@collection("fondsbruk_oppgitt", FUND_FIELDS, "Hvert fond og økonomiplanår der fondets UB året før er oppgitt "
+            "(nokkeltall.csv): inngående balanse, netto bruk og UB etter bruken.",
+            inputs=("table:nokkeltall", "meta:precision", "meta:years", *(n for _, stated, net in FUNDS for n in (stated, net))))
+def _fund_use_stated(f: Facts) -> list[Item]:
+    return [item for item, decidable in _fund_items(f) if decidable]
+
+
+@collection("fondsbruk_usikker", FUND_FIELDS, "Hvert fond og økonomiplanår der inngående balanse er fremskrevet fra "
+            "en tidligere oppgitt UB, eller der et underskudd ligger innenfor avrundingen av den oppgitte balansen.",
+            inputs=("table:nokkeltall", "meta:precision", "meta:years", *(n for _, stated, net in FUNDS for n in (stated, net))))
+def _fund_use_uncertain(f: Facts) -> list[Item]:
+    return [item for item, decidable in _fund_items(f) if not decidable]
+
+
+# --- momskompensasjon from investments -------------------------------------------------------------------------
+
+def _parameter(name: str) -> dict[str, Any]:
+    from .rules.loader import rules_dir, safe_yaml
+
+    return safe_yaml(rules_dir() / "parameters" / f"{name}.yaml")
+
+
+@figure("momskompensasjon_andel", unit="andel", label="høyeste andel momskompensasjon av brutto investering "
+        "(rules/parameters/momskompensasjon.yaml)", inputs=("param:momskompensasjon",))
+def momskompensasjon_andel(f: Facts, year: int) -> Decimal:
+    """The largest share of a gross investment (incl. VAT) that momskompensasjon can be: 25 % VAT on the cost ex.
+    VAT is 20 % of the gross amount (rules/parameters/momskompensasjon.yaml, with its source)."""
+    return Decimal(str(_parameter("momskompensasjon")["andel_av_brutto_investering"]["value"]))
+
+
+@figure("momskompensasjon_maks", label="det investeringene i varige driftsmidler kan gi i momskompensasjon",
+        inputs=("inv_varige_driftsmidler", "momskompensasjon_andel"))
+def momskompensasjon_maks(f: Facts, year: int) -> Amount | None:
+    """Investeringer i varige driftsmidler (§ 5-5) × the largest share momskompensasjon can be of a gross
+    investment; rounded up to whole 1000 kr."""
+    gross = f.get("inv_varige_driftsmidler", year)
+    if gross is None:
+        return None
+    return int((Decimal(gross) * f.get("momskompensasjon_andel", year)).to_integral_value(rounding="ROUND_CEILING"))
+
+
+@figure("momskompensasjon_investering", label="«Kompensasjon for merverdiavgift» i § 5-5 (som positivt beløp)",
+        inputs=("inv_momskompensasjon",))
+def momskompensasjon_investering(f: Facts, year: int) -> Amount | None:
+    """Kompensasjon for merverdiavgift in § 5-5 as a positive amount (incomes are negative internally)."""
+    value = f.get("inv_momskompensasjon", year)
+    return None if value is None else -value
+
+
+_INVESTMENT_VAT = re.compile(r"(moms|mva|merverdiavgift)\w*\W+(\w+\W+){0,3}investering", re.I)
+
+
+@figure("momskompensasjon_i_drift", unit="", kind=TEXT, inputs=("table:drift_fordeling", "table:drift_art"))
+def momskompensasjon_i_drift(f: Facts, year: int) -> str:
+    """Lines of § 5-4 andre ledd or § 5-6 whose label reads as momskompensasjon from investments, with an amount:
+    that income belongs in the investment budget (§ 5-5 «Kompensasjon for merverdiavgift»)."""
     hits = []
-    for table in f.budget.tables.values():
-        if table.stem in ("gjeld", "nokkeltall"):
+    for stem in ("drift_fordeling", "drift_art"):
+        table = f.table(stem)
+        for row in table.rows if table else []:
+            if _INVESTMENT_VAT.search(row.label) and (row.values.get(year) or 0) != 0:
+                hits.append(_where(table, row, year))
+    return "; ".join(hits) or "ingen"
+
+
+# Kommuneloven § 14-4 tredje ledd, KDD 14.2.2022: an unspecified saving is ubalanse. Only a net appropriation in
+# § 5-4 andre ledd that reduces the budget (negative) and says in so many words that the saving is not specified is
+# judged an error; a line that only reads like a saving demand (innsparingskrav, effektiviseringskrav,
+# omstillingsbehov, rammereduksjon ikke fordelt …) is a warning asking whether the measures are adopted. An
+# undistributed pot (a cost), an undistributed grant (an income) and § 5-5 lines are neither.
+_EXPLICITLY_UNSPECIFIED = re.compile(
+    r"(uspesifi|uidentifi|ikk[ej]e?\s+(konkretis|identifis|spesifis)|ikke\s+realiserte\s+tiltak"
+    r"|innsparing\w*\W+(\w+\W+)?(fordeles\s+senere|ikk[ej]e?\s+fordelt|ufordelt))", re.I)
+_SAVING_DEMAND = re.compile(
+    r"(innsparing|sparekrav|effektivis|omstilling|rammereduksj|rammekutt|nedtrekk|kutt|besparel|reduksjon\w*\W+"
+    r"(ikk[ej]e?\s+fordelt|fordeles)|fordeles\s+senere|tilpasningsbehov|budsjettilpasning)", re.I)
+# an income is not a saving: an undistributed state grant or tax income is lawful
+_INCOME_WORDS = re.compile(r"(tilskudd|tilskot|skatt|inntekt|refusjon|kompensasjon|overføring|utbytte|gebyr)", re.I)
+
+
+def _saving_rows(f: Facts, year: int, explicit: bool) -> list[tuple[Table, Row]]:
+    table = f.table("drift_fordeling")
+    hits = []
+    for row in table.rows if table else []:
+        amount = row.values.get(year)
+        if row.key is not None or amount is None or amount >= 0 or _INCOME_WORDS.search(row.label):
             continue
-        for row in table.rows:
-            amount = row.values.get(year) or 0
-            if amount != 0 and _UNSPECIFIED.search(row.label) and (amount < 0 or _SAVING.search(row.label)):
-                hits.append((table, row))
+        unspecified = bool(_EXPLICITLY_UNSPECIFIED.search(row.label))
+        if unspecified if explicit else (not unspecified and _SAVING_DEMAND.search(row.label)):
+            hits.append((table, row))
     return hits
 
 
-@figure("uspesifiserte_innsparinger", unit="linjer", inputs=(TABLE_ALL,))
-def uspesifiserte_innsparinger(f: Facts, year: int) -> int:
-    """Number of lines with an amount this year whose label reads as uspesifisert/ufordelt innsparing or
-    ikke konkretiserte/identifiserte tiltak (kommuneloven § 14-4 tredje ledd; KDD 14.2.2022). A line called
-    only «ufordelt»/«uspesifisert» counts when its amount is a reduction (negative: less cost, more income)."""
-    return len(_unspecified_rows(f, year))
+@figure("uspesifiserte_innsparinger", unit="linjer", inputs=("table:drift_fordeling",))
+def uspesifiserte_innsparinger(f: Facts, year: int) -> int | None:
+    """Number of areas in § 5-4 andre ledd with a reduction (negative net appropriation) whose label says the
+    saving is not specified («uspesifisert innsparing», «ikke konkretiserte tiltak», «innsparing – fordeles
+    senere») (kommuneloven § 14-4 tredje ledd; KDD 14.2.2022). Incomes (tilskudd, skatt …) are never counted."""
+    if f.table("drift_fordeling") is None:
+        return None
+    return len(_saving_rows(f, year, explicit=True))
 
 
-@figure("uspesifiserte_linjer", unit="", kind=TEXT, inputs=(TABLE_ALL,))
+@figure("uspesifiserte_linjer", unit="", kind=TEXT, inputs=("table:drift_fordeling",))
 def uspesifiserte_linjer(f: Facts, year: int) -> str:
-    """The labels of those lines, with their file and line number."""
-    return "; ".join(_where(table, row) for table, row in _unspecified_rows(f, year)) or "ingen"
+    """The labels of those lines, with their file, line number and amount."""
+    return "; ".join(_where(table, row, year) for table, row in _saving_rows(f, year, explicit=True)) or "ingen"
 
 
-def _where(table: Table, row: Row) -> str:
-    """«label» (file line N); a line added by an amendment has no line number."""
-    return f"«{row.label}» ({table.stem}.csv" + (f" linje {row.line})" if row.line else ")")
+@figure("innsparingskrav_uten_tiltak", unit="linjer", inputs=("table:drift_fordeling",))
+def innsparingskrav_uten_tiltak(f: Facts, year: int) -> int | None:
+    """Number of areas in § 5-4 andre ledd with a reduction whose label reads as a saving demand
+    («innsparingskrav», «effektiviseringskrav – fordeles senere», «omstillingsbehov», «rammereduksjon ikke
+    fordelt» …) without saying it is unspecified: the data cannot show whether the measures are adopted."""
+    if f.table("drift_fordeling") is None:
+        return None
+    return len(_saving_rows(f, year, explicit=False))
 
 
-_LOAN = re.compile(r"(bruk\s+av\s+l[åa]n|l[åa]neopptak|l[åa]nemidler|opptak\s+av\s+l[åa]n)", re.I)
+@figure("innsparingskrav_linjer", unit="", kind=TEXT, inputs=("table:drift_fordeling",))
+def innsparingskrav_linjer(f: Facts, year: int) -> str:
+    """The labels of those lines, with their file, line number and amount."""
+    return "; ".join(_where(table, row, year) for table, row in _saving_rows(f, year, explicit=False)) or "ingen"
+
+
+def _where(table: Table, row: Row, year: int | None = None) -> str:
+    """«label» (file line N), with the amount when a year is given; a line added by an amendment has no line number."""
+    from .numbers import format_amount
+
+    amount = f": {format_amount(row.values[year])}" if year is not None and row.values.get(year) is not None else ""
+    return f"«{row.label}» ({table.stem}.csv" + (f" linje {row.line})" if row.line else ")") + amount
+
+
+_LOAN = re.compile(r"(bruk\s+av\s+l[åa]n|l[åa]neopptak|l[åa]nemidl|opptak\s+av\s+l[åa]n)", re.I)
+# interest on, or avdrag of, loan money is not loan money financing operations («Renteinntekter ubrukte lånemidler»)
+_LOAN_COST_OR_YIELD = re.compile(r"(rente|avdrag|utbytte|provisjon|gebyr|omkostning|kurs)", re.I)
 
 
 def _loan_rows_in_operations(f: Facts, year: int) -> list[tuple[Table, Row]]:
@@ -497,15 +884,17 @@ def _loan_rows_in_operations(f: Facts, year: int) -> list[tuple[Table, Row]]:
     for stem in ("drift", "drift_fordeling", "drift_art"):
         table = f.table(stem)
         for row in table.rows if table else []:
-            if _LOAN.search(row.label) and (row.values.get(year) or 0) != 0:
+            if _LOAN.search(row.label) and not _LOAN_COST_OR_YIELD.search(row.label) \
+                    and (row.values.get(year) or 0) != 0:
                 hits.append((table, row))
     return hits
 
 
 @figure("laneinntekter_i_drift", inputs=("table:drift", "table:drift_fordeling", "table:drift_art"))
 def laneinntekter_i_drift(f: Facts, year: int) -> Amount:
-    """Sum of the amounts on lines of § 5-4 or § 5-6 whose label reads as bruk av lån or låneopptak
-    (kommuneloven §§ 14-14 to 14-17 allow loans only for investments; the drift schedules have no such line)."""
+    """Sum of the amounts on lines of § 5-4 or § 5-6 whose label reads as bruk av lån or låneopptak, leaving out
+    lines about interest, avdrag or yield on loan money (kommuneloven §§ 14-14 to 14-17 allow loans only for
+    investments; the drift schedules have no loan line). Matched by words, so a warning."""
     return sum(row.values[year] for _, row in _loan_rows_in_operations(f, year))
 
 
@@ -552,8 +941,9 @@ def forste_budsjettar(f: Facts, year: None) -> int | None:
 
 @figure("merforbruk_oppstatt", inputs=("nt_merforbruk_regnskap", "drift_fremfort_merforbruk"))
 def merforbruk_oppstatt(f: Facts, year: int) -> Amount | None:
-    """Merforbruk that arose in the accounts of `year`: nøkkeltall «Merforbruk i regnskapet», else the
-    regnskap column of § 5-4 «Fremført til inndekning i senere år (merforbruk)». None for a year without accounts."""
+    """Merforbruk that arose in the accounts of `year` (that year's own, not the accumulated balance): nøkkeltall
+    «Merforbruk i regnskapet», else the regnskap column of § 5-4 «Fremført til inndekning i senere år
+    (merforbruk)». None for a year without accounts. «Akkumulert merforbruk» is a balance, never read as this."""
     stated = f.get("nt_merforbruk_regnskap", year) if year in f.years else None
     if stated is not None:
         return stated
@@ -563,18 +953,71 @@ def merforbruk_oppstatt(f: Facts, year: int) -> Amount | None:
     return None
 
 
-@figure("merforbruk_med_frist", label="merforbruk i regnskapet to år før (regnskapskolonne i drift.csv eller «Merforbruk i regnskapet» i nokkeltall.csv)", inputs=("merforbruk_oppstatt",))
+@figure("merforbruk_med_frist", label="merforbruk i regnskapet to år før (regnskapskolonne i drift.csv eller «Merforbruk "
+        "i regnskapet» i nokkeltall.csv)", inputs=("nt_merforbruk_regnskap", "drift_fremfort_merforbruk"), locate=False)
 def merforbruk_med_frist(f: Facts, year: int) -> Amount | None:
     """Kommuneloven § 14-11: the merforbruk that arose two years before `year`, which must be covered by the
     end of `year` at the latest."""
-    return f.get("merforbruk_oppstatt", year - 2)
+    return None if year is None else merforbruk_oppstatt(f, year - 2)
 
 
-@figure("dekket_innen_frist", inputs=("drift_dekning_merforbruk",), locate=False)
+def _coverage(f: Facts) -> dict[int, list[tuple[int, Amount]]] | None:
+    """Kommuneloven § 14-11: each year's «Dekning av tidligere års merforbruk» allocated to the merforbruk still
+    uncovered, oldest first (one coverage never counts for two merforbruk). A year's dekning covers only
+    merforbruk that arose before that year. Result: year of origin → [(year of dekning, amount)]. None when a
+    year's dekning cannot be read."""
+    key = ("#dekning-eldste-forst", None)
+    if key in f._cache:
+        return f._cache[key]
+    outstanding: list[list] = []  # [origin, remaining]
+    allocated: dict[int, list[tuple[int, Amount]]] = {}
+    result: dict[int, list[tuple[int, Amount]]] | None = allocated
+    for year in f.years:
+        cover = f.get("drift_dekning_merforbruk", year)
+        if cover is None:
+            result = None
+            break
+        cover = max(cover, 0)
+        for entry in outstanding:
+            if cover <= 0:
+                break
+            used = min(cover, entry[1])
+            if used > 0:
+                allocated.setdefault(entry[0], []).append((year, used))
+                entry[1] -= used
+                cover -= used
+        arisen = merforbruk_oppstatt(f, year)
+        if arisen:
+            outstanding.append([year, arisen])
+    f._cache[key] = result
+    return result
+
+
+@figure("dekket_innen_frist", inputs=("drift_dekning_merforbruk", "nt_merforbruk_regnskap", "drift_fremfort_merforbruk"),
+        locate=False)
 def dekket_innen_frist(f: Facts, year: int) -> Amount | None:
-    """Dekning av tidligere års merforbruk (§ 5-4 line 21) in the year after the merforbruk arose and in `year`."""
-    values = [f.get("drift_dekning_merforbruk", y) for y in (year - 1, year) if y in f.years]
-    return add(*values) if values else None
+    """The part of the merforbruk from `year` − 2 that «Dekning av tidligere års merforbruk» (§ 5-4) covers by the
+    end of `year`, when each year's dekning goes to the oldest uncovered merforbruk first."""
+    coverage = _coverage(f) if year is not None else None
+    if coverage is None or not any(y in f.years for y in (year - 1, year)):
+        return None
+    return sum((amount for when, amount in coverage.get(year - 2, []) if when <= year), 0)
+
+
+@figure("dekning_fordelt", unit="", kind=TEXT, inputs=("drift_dekning_merforbruk", "nt_merforbruk_regnskap",
+                                                       "drift_fremfort_merforbruk"), locate=False)
+def dekning_fordelt(f: Facts, year: int) -> str:
+    """How the dekning is allocated, oldest merforbruk first: per merforbruk its year, amount, the years and
+    amounts that cover it, and the year by which it must be covered (kommuneloven § 14-11)."""
+    coverage = _coverage(f) or {}
+    parts = []
+    for origin in [y for y in f.years if merforbruk_oppstatt(f, y)]:
+        covered = coverage.get(origin, [])
+        from .numbers import format_amount
+
+        how = ", ".join(f"{format_amount(amount)} i {when}" for when, amount in covered) or "ingen dekning"
+        parts.append(f"merforbruk {format_amount(merforbruk_oppstatt(f, origin))} fra {origin} (frist {origin + 2}): {how}")
+    return "; ".join(parts) or "ingen merforbruk"
 
 
 @figure("antall_planar", unit="år", per_year=False, inputs=("meta:years",))
@@ -596,25 +1039,29 @@ def forste_planar(f: Facts, year: None) -> int | None:
     return f.budget.meta.plan_years[0] if f.budget.meta.plan_years else None
 
 
-@figure("robek_a", unit="", kind=BOOL, per_year=False, inputs=("meta:years", "drift_fremfort_merforbruk", "uspesifiserte_innsparinger"))
+def _in_imbalance(f: Facts, year: int) -> bool | None:
+    """Merforbruk (printed or from the lines, beyond rounding) or an explicitly unspecified saving in `year`."""
+    merforbruk = f.get("drift_merforbruk", year)
+    if merforbruk is None:
+        return None
+    return merforbruk > 0 or (f.get("uspesifiserte_innsparinger", year) or 0) > 0
+
+
+@figure("robek_a", unit="", kind=BOOL, per_year=False, inputs=("meta:years", "drift_merforbruk", "uspesifiserte_innsparinger"))
 def robek_a(f: Facts, year: None) -> bool | None:
-    """Kommuneloven § 28-1 bokstav a: the årsbudsjett (first plan year) shows merforbruk or uspesifisert innsparing."""
-    if not f.budget.meta.plan_years:
-        return None
-    first = f.budget.meta.plan_years[0]
-    value = f.get("drift_fremfort_merforbruk", first)
-    if value is None:
-        return None
-    return value > 0 or f.get("uspesifiserte_innsparinger", first) > 0
+    """Kommuneloven § 28-1 bokstav a: the årsbudsjett (first plan year) shows merforbruk (printed, or from the
+    lines beyond rounding) or uspesifisert innsparing."""
+    plan = f.budget.meta.plan_years
+    return _in_imbalance(f, plan[0]) if plan else None
 
 
-@figure("robek_b", unit="", kind=BOOL, per_year=False, inputs=("meta:years", "drift_fremfort_merforbruk", "uspesifiserte_innsparinger"))
+@figure("robek_b", unit="", kind=BOOL, per_year=False, inputs=("meta:years", "drift_merforbruk", "uspesifiserte_innsparinger"))
 def robek_b(f: Facts, year: None) -> bool | None:
     """Kommuneloven § 28-1 bokstav b: some økonomiplan year shows merforbruk or uspesifisert innsparing."""
-    values = [f.get("drift_fremfort_merforbruk", y) for y in f.budget.meta.plan_years]
-    if any(v is None for v in values):
+    values = [_in_imbalance(f, y) for y in f.budget.meta.plan_years]
+    if not values or any(v is None for v in values):
         return None
-    return any(v > 0 for v in values) or any(f.get("uspesifiserte_innsparinger", y) > 0 for y in f.budget.meta.plan_years)
+    return any(values)
 
 
 @figure("robek_c", unit="", kind=BOOL, per_year=False, inputs=("meta:years", "merforbruk_med_frist", "dekket_innen_frist"))
@@ -628,19 +1075,116 @@ def robek_c(f: Facts, year: None) -> bool | None:
     return any(outcomes) if outcomes else None
 
 
+@figure("vedtaksdato", unit="", kind=TEXT, per_year=False, label="vedtaksdato (feltet vedtaksdato i budsjett.toml)",
+        inputs=("meta:vedtaksdato",))
+def vedtaksdato(f: Facts, year: None) -> str | None:
+    """The date kommunestyret adopted the budget (budsjett.toml `vedtaksdato`), as d.m.yyyy; None when not given."""
+    date = getattr(f.budget.meta, "vedtaksdato", None)
+    return f"{date.day}.{date.month}.{date.year}" if date else None
+
+
+@figure("vedtaksfrist", unit="", kind=TEXT, per_year=False, inputs=("meta:years",))
+def vedtaksfrist(f: Facts, year: None) -> str | None:
+    """31.12 of the year before the årsbudsjett (kommuneloven § 14-3: adopted before the turn of the year)."""
+    plan = f.budget.meta.plan_years
+    return f"31.12.{plan[0] - 1}" if plan else None
+
+
+@figure("vedtatt_innen_fristen", unit="", kind=BOOL, per_year=False, label="vedtaksdato (feltet vedtaksdato i "
+        "budsjett.toml)", inputs=("meta:vedtaksdato", "meta:years"))
+def vedtatt_innen_fristen(f: Facts, year: None) -> bool | None:
+    """True when the vedtaksdato is on or before 31.12 of the year before the årsbudsjett (kommuneloven § 14-3);
+    None when budsjett.toml gives no vedtaksdato."""
+    date, plan = getattr(f.budget.meta, "vedtaksdato", None), f.budget.meta.plan_years
+    if date is None or not plan:
+        return None
+    return date.year < plan[0]
+
+
+@figure("robek_e", unit="", kind=BOOL, per_year=False, inputs=("vedtatt_innen_fristen",))
+def robek_e(f: Facts, year: None) -> bool | None:
+    """Kommuneloven § 28-1 bokstav e: the årsbudsjett or økonomiplan is not adopted within the deadline (31.12)."""
+    ok = f.get("vedtatt_innen_fristen", None)
+    return None if ok is None else not ok
+
+
+@figure("akkumulert_merforbruk_pst", unit="%", label="akkumulert merforbruk i prosent av driftsinntektene "
+        "(«Akkumulert merforbruk» i nokkeltall.csv og «Sum driftsinntekter» i § 5-6)",
+        inputs=("nt_akkumulert_merforbruk", "art_sum_driftsinntekter"))
+def akkumulert_merforbruk_pst(f: Facts, year: int) -> Decimal | None:
+    """Akkumulert merforbruk (the balance, as the package states it) ÷ driftsinntektene («Sum driftsinntekter»,
+    § 5-6) × 100."""
+    balance, income = f.get("nt_akkumulert_merforbruk", year), f.get("art_sum_driftsinntekter", year)
+    if balance is None or not income:
+        return None
+    return (Decimal(balance) * 100 / abs(Decimal(income))).quantize(Decimal("0.01"))
+
+
+FIELD_LABELS.update({"akkumulert": "«Akkumulert merforbruk» (nokkeltall.csv)",
+                     "driftsinntekter": "«Sum driftsinntekter» (drift_art.csv, § 5-6)",
+                     "prosent": "akkumulert merforbruk i prosent av driftsinntektene"})
+
+
+@collection("akkumulert_merforbruk", {"akkumulert": NUMBER, "driftsinntekter": NUMBER, "prosent": NUMBER},
+            "Hvert år pakken oppgir «Akkumulert merforbruk» (nokkeltall.csv), med driftsinntektene (§ 5-6).",
+            inputs=("table:nokkeltall", "nt_akkumulert_merforbruk", "art_sum_driftsinntekter", "akkumulert_merforbruk_pst"))
+def _accumulated_deficit(f: Facts) -> list[Item]:
+    items = []
+    for year in f.years:
+        balance = f.get("nt_akkumulert_merforbruk", year)
+        if balance is None:
+            continue
+        income = f.get("art_sum_driftsinntekter", year)
+        items.append(Item("Akkumulert merforbruk", year, {
+            "akkumulert": balance, "driftsinntekter": None if income is None else abs(income),
+            "prosent": f.get("akkumulert_merforbruk_pst", year)}, stem="nokkeltall",
+            line=_line_of(f, "nokkeltall")("nt_akkumulert_merforbruk")))
+    return items
+
+
 ROBEK_CRITERIA = {
     "a": "årsbudsjettet er vedtatt med merforbruk i driften",
     "b": "økonomiplanen har merforbruk i driftsdelen",
     "c": "et merforbruk dekkes inn over mer enn to år etter at det oppstod",
+    "e": "årsbudsjettet eller økonomiplanen er ikke vedtatt innen 31.12",
+    "akkumulert": "akkumulert merforbruk er over 3 % av driftsinntektene",
 }
+ROBEK_LETTER = {"akkumulert": "3 %-kriteriet"}  # its letter in § 28-1 is not verified (lovregler.md: g)
 
 
-@figure("robek_kriterier", unit="", kind=TEXT, per_year=False, inputs=("robek_a", "robek_b", "robek_c"))
+@figure("robek_kriterier", unit="", kind=TEXT, per_year=False,
+        inputs=("robek_a", "robek_b", "robek_c", "robek_e", "robek_akkumulert"))
 def robek_kriterier(f: Facts, year: None) -> str:
     """The § 28-1 letters the budget would meet, each with its meaning, e.g. «a (årsbudsjettet …), b (…)»;
     «ingen» when none."""
-    met = [f"{letter} ({text})" for letter, text in ROBEK_CRITERIA.items() if f.get(f"robek_{letter}", None)]
+    met = [f"{ROBEK_LETTER.get(k, k)} ({text})" for k, text in ROBEK_CRITERIA.items() if f.get(f"robek_{k}", None)]
     return ", ".join(met) or "ingen"
+
+
+@figure("robek_akkumulert", unit="", kind=BOOL, per_year=False, inputs=("collection:akkumulert_merforbruk",))
+def robek_akkumulert(f: Facts, year: None) -> bool | None:
+    """Kommuneloven § 28-1: akkumulert merforbruk above 3 % of driftsinntektene in a year the package states it."""
+    known = [i.values["prosent"] for i in f.items("akkumulert_merforbruk") if i.values["prosent"] is not None]
+    return any(v > 3 for v in known) if known else None
+
+
+@figure("robek_ovrige", unit="", kind=BOOL, per_year=False, inputs=("robek_e", "robek_akkumulert"))
+def robek_ovrige(f: Facts, year: None) -> bool:
+    """True when criterion e (not adopted by 31.12) or the 3 % criterion is met; an unknown one is not met here but
+    named in robek_ikke_vurdert."""
+    return bool(f.get("robek_e", None)) or bool(f.get("robek_akkumulert", None))
+
+
+@figure("robek_ikke_vurdert", unit="", kind=TEXT, per_year=False, inputs=("robek_e", "robek_akkumulert"))
+def robek_ikke_vurdert(f: Facts, year: None) -> str:
+    """The criteria the package gives no data for: e without a vedtaksdato, the 3 % criterion without «Akkumulert
+    merforbruk»."""
+    unknown = []
+    if f.get("robek_e", None) is None:
+        unknown.append("e (mangler vedtaksdato i budsjett.toml)")
+    if f.get("robek_akkumulert", None) is None:
+        unknown.append("3 %-kriteriet (mangler «Akkumulert merforbruk» i nokkeltall.csv)")
+    return "; ".join(unknown) or "ingen"
 
 
 @figure("merforbruk_fra_ar", unit="år", inputs=("ar",))

@@ -105,6 +105,8 @@ class BudgetMeta(BaseModel):
     source: Source = Field(default_factory=Source)
     interest_rate: dict[int, Decimal] = Field(default_factory=dict, description="rentepremiss i prosent per år")
     minimumsavdrag: Minimumsavdrag = Field(default_factory=Minimumsavdrag)
+    vedtaksdato: dt.date | None = Field(None, description=(
+        "the date kommunestyret adopted the budget (kommuneloven § 14-3: before the turn of the year; ROBEK § 28-1 e)"))
     policy: str | None = None
     precision: dict[str, int] = Field(default_factory=dict, description=(
         "per table stem: the unit (1000 kr) its stated amounts are rounded to, e.g. gjeld = 100000 when the "

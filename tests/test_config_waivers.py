@@ -73,7 +73,9 @@ def test_pyproject_section_with_kebab_keys(repo):
     code, data = report()
     assert {f["rule"] for f in data["findings"]} == {"FORSKR-5-4-udisponert", "KL-14-4-balanse-drift",
                                                     "KL-14-4-balanse-investering", "KL-14-4-fire-ar",
-                                                    "KL-14-4-uspesifisert-innsparing"}
+                                                    "KL-14-4-uspesifisert-innsparing", "KL-14-4-innsparingskrav",
+                                                    "KL-14-4-fondsbruk", "KL-14-4-fondsbruk-usikker",
+                                                    "KL-14-4-momskompensasjon-investering"}
     assert code == 0
 
 
@@ -89,7 +91,8 @@ def test_unrelated_pyproject_is_passed_by_and_nearest_config_wins(repo):
 def test_precedence_command_line_over_environment_over_file(repo):
     """Only a MERKNAD (info) fails when the sum-line rule is ignored: the fail-on level decides the exit code."""
     (repo / "budsjettkontroll.toml").write_text('paths = ["budsjett/asker"]\nfail_on = "info"\n'
-                                                'ignore = ["FORSKR-5-sumlinjer", "ASKER-", "FORSKR-5-4-udisponert"]\n',
+                                                'ignore = ["FORSKR-5-sumlinjer", "ASKER-", "FORSKR-5-4-udisponert", '
+                                                '"KL-14-10"]\n',
                                                 "utf-8")
     code, data = report()
     assert fails(data, "info") and not fails(data, "error") and not fails(data, "warning")
@@ -98,9 +101,10 @@ def test_precedence_command_line_over_environment_over_file(repo):
     assert report("--fail-on", "info", BUDSJETTKONTROLL_FAIL_ON="error")[0] == 1  # command line beats both
     shown = run("--show-settings", BUDSJETTKONTROLL_FAIL_ON="warning").stdout
     assert "fail_on = warning  (BUDSJETTKONTROLL_FAIL_ON)" in shown
-    assert f"ignore = FORSKR-5-sumlinjer, ASKER-, FORSKR-5-4-udisponert  ({repo / 'budsjettkontroll.toml'})" in shown
+    assert (f"ignore = FORSKR-5-sumlinjer, ASKER-, FORSKR-5-4-udisponert, KL-14-10  "
+            f"({repo / 'budsjettkontroll.toml'})") in shown
     # a list from the environment replaces the file's list
-    code, data = report(BUDSJETTKONTROLL_IGNORE="ASKER-,FORSKR-5-4-udisponert")
+    code, data = report(BUDSJETTKONTROLL_IGNORE="ASKER-,FORSKR-5-4-udisponert,KL-14-10")
     assert ("FORSKR-5-sumlinjer", 2025) in fails(data) and code == 1
 
 

@@ -202,7 +202,10 @@ def test_a_balanced_amendment_keeps_the_budget_balanced(year, x, area, financing
     after = {(f.rule, f.year, f.subject): f.status for f in result.findings if f.pack == "lov"}
     changed = {k for k in before if before[k] != after.get(k)}
     # more borrowing may cross the § 14-15 line; nothing else may change
-    assert {k[0] for k in changed} <= {"KL-14-15-lan-etter-egne-inntekter", "KL-14-15-lan-til-investering"}
+    assert {k[0] for k in changed} <= {"KL-14-15-lan-etter-egne-inntekter", "KL-14-15-lan-til-investering",
+                                       "KL-14-16-lan-til-tilskudd-og-aksjer",
+                                       # financing from the disposisjonsfond may use more than the fund holds
+                                       "KL-14-4-fondsbruk", "KL-14-4-fondsbruk-usikker"}
 
 
 @BOUNDED

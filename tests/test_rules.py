@@ -346,14 +346,14 @@ def test_rules_lists_id_severity_reference_and_title():
     for compiled in load_pack("lov").rules:
         assert compiled.spec.id in result.stdout
     assert "KL-14-18-minimumsavdrag" in text and "Avdrag minst lik minimumsavdraget" in text
-    assert "kommuneloven § 14-18 andre ledd" in text
+    assert "kommuneloven § 14-18 første ledd" in text
 
 
 def test_explain_prints_purpose_references_condition_figures_and_example():
     result = cli("explain", "KL-14-18-minimumsavdrag")
     assert result.exit_code == 0
     out = result.stdout
-    for part in ("Formål:", "Hjemmel:", "kommuneloven § 14-18 andre ledd", "https://lovdata.no/lov/2018-06-22-83/§14-18",
+    for part in ("Formål:", "Hjemmel:", "kommuneloven § 14-18 første ledd", "https://lovdata.no/lov/2018-06-22-83/§14-18",
                  "Betingelse (må være sann):", "drift_avdrag >= minimumsavdrag", "Størrelser:",
                  "minimumsavdrag: Kommuneloven § 14-18: avskrivninger × lånegjeld ÷ bokført verdi",
                  "«Avdrag på lån» (drift.csv)", "Eksempel:", "155 747"):
