@@ -772,7 +772,14 @@ def run_all(base: Budget, paths: list, policy: str | None = None, options=None) 
 
 def _finish(base: Budget, amendment: Amendment, parts, base_result: CheckResult, policy, options) -> AmendResult:
     amended, changes, derived, notes, rates = parts
-    amended_result = run_check(amended, options, policy)
+    from .incremental import recheck
+    from .rules.engine import Options
+
+    if base_result.budget is base and base_result.policy == policy \
+            and (base_result.options or Options()) == (options or Options()):
+        amended_result = recheck(base_result, amended)  # only the rules whose inputs the proposal changes
+    else:
+        amended_result = run_check(amended, options, policy)
     years = balance(base, base_result.facts, amended_result.facts, changes, derived)
     if amendment.spec.grunnlag and not _same_base(base, amendment.spec.grunnlag):
         notes.insert(0, f"Endringsforslaget oppgir grunnlaget «{amendment.spec.grunnlag}», men kontrolleres mot "

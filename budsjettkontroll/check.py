@@ -28,6 +28,7 @@ class CheckResult:
     sections: dict[str, Any] = field(default_factory=dict)  # extra report sections (key figures, selvkost …)
     policy: str | None = None  # --policy override (providers read it; None: budsjett.toml's, else national)
     options: Options | None = None  # so providers honour --select/--ignore too
+    judged: list[Finding] | None = None  # the rule findings of the main view, as evaluated (incremental.recheck)
 
     @property
     def summary(self) -> dict[str, Any]:
@@ -56,17 +57,19 @@ def packs_for(budget: Budget, policy: str | None = None, extra: list[str] | None
 
 
 def run_check(budget: Budget, options: Options | None = None, policy: str | None = None,
-              extra_packs: list[str] | None = None) -> CheckResult:
+              extra_packs: list[str] | None = None, reuse=None) -> CheckResult:
+    """`reuse`: see rules.engine.evaluate (incremental.recheck passes the base's findings and the rules to judge)."""
     from . import section_providers
 
     options = options or Options()
     facts = Facts(budget, options.tolerance if options.tolerance is not None else Decimal(1))
     packs = packs_for(budget, policy, extra_packs)
-    findings = _judged(budget, evaluate(facts, packs, options))
+    judged = evaluate(facts, packs, options, reuse=reuse)
+    findings = _judged(budget, list(judged))
     for view in budget.views:  # a year printed in several kinds: each further kind is checked as its own view
         view_facts = Facts(view, options.tolerance if options.tolerance is not None else Decimal(1))
         findings += _judged(view, evaluate(view_facts, packs, options))
-    result = CheckResult(budget, facts, packs, findings, policy=policy, options=options)
+    result = CheckResult(budget, facts, packs, findings, policy=policy, options=options, judged=judged)
     for provider in section_providers():
         try:
             provider.add_sections(result)

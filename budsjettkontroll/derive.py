@@ -148,8 +148,17 @@ class Facts:
         self._computed: dict[int, dict[str, Amount | None]] = {}
         self._sum_lines: list[SumLine] = []
         self._cache: dict[tuple[str, int | None], Any] = {}
+        # line key → its first row, per table, while the lines are derived (Table.row walks the rows each time, and
+        # the schedules ask for every line once per year and per sum it is a term of)
+        self._rows: dict[str, dict[str, Row]] = {}
+        for stem, table in budget.tables.items():
+            index = self._rows[stem] = {}
+            for row in table.rows:
+                if row.key is not None:
+                    index.setdefault(row.key, row)
         for year in self.years:
             self._derive_lines(year)
+        del self._rows
 
     # --- the schedules ----------------------------------------------------------------------------
     def _derive_lines(self, year: int) -> None:
@@ -164,7 +173,7 @@ class Facts:
                 table = None  # no figure in this year's column (or a header-only file): the schedule says nothing
             for line in tdef.lines:
                 name = f"{tdef.prefix}_{line.key}"
-                row = table.row(line.key) if table else None
+                row = self._rows[stem].get(line.key) if table else None
                 printed = row.values.get(year) if row else None
                 if line.is_sum:
                     calc = self._compute(table, tdef, line, year, values) if table else None
@@ -207,7 +216,7 @@ class Facts:
             if not rows or any(r.values.get(year) is None for r in rows):
                 return None
             return sum(r.values[year] for r in rows)
-        if line.gross and not any(table.row(k) for k, _ in line.terms()):
+        if line.gross and not any(self._rows[tdef.stem].get(k) for k, _ in line.terms()):
             return None
         total: Amount = 0
         for key, sign in line.terms():
@@ -222,7 +231,7 @@ class Facts:
         if line.parts == ("*",):
             return len(self._free_rows(table, tdef, line))
         return sum(1 for key, _ in line.terms()
-                   if table.row(key) is not None or computed.get(f"{tdef.prefix}_{key}") is not None)
+                   if self._rows[tdef.stem].get(key) is not None or computed.get(f"{tdef.prefix}_{key}") is not None)
 
     # --- access ---------------------------------------------------------------------------------------
     def get(self, name: str, year: int | None) -> Any:

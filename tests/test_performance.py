@@ -171,3 +171,78 @@ def test_a_valid_package_is_validated_in_one_call(monkeypatch):
     for package in (ASKER_DIR, EKSEMPEL):
         assert load_package(package).tables
     assert calls == []
+
+
+# --- incremental re-check -----------------------------------------------------------------------------------------
+
+def _one_cell_changes():
+    """One change per table of Asker: the first statutory line and the first free row (area, project, område) of
+    each, in one plan year, by 1000; and budsjett.toml's minimumsavdrag balance date."""
+    base = load_package(ASKER_DIR)
+    out = []
+    for stem, table in base.tables.items():
+        for keyed in (True, False):
+            row = next((r for r in table.rows if (r.key is not None) == keyed and r.values.get(2025) is not None), None)
+            if row is not None:
+                out.append((stem, row.label, keyed))
+    return out
+
+
+@pytest.mark.parametrize("stem, label, keyed", _one_cell_changes())
+def test_recheck_gives_what_a_full_check_gives(stem, label, keyed):
+    from dataclasses import replace
+
+    from budsjettkontroll.incremental import changed_inputs, recheck
+    from budsjettkontroll.report import jsonout
+
+    base = load_package(ASKER_DIR)
+    base_result = run_check(base)
+    changed = replace(base, tables={s: replace(t, rows=[replace(r, values=dict(r.values)) for r in t.rows])
+                                    for s, t in base.tables.items()})
+    row = next(r for r in changed.tables[stem].rows if r.label == label)
+    row.values[2025] += 1000
+    names = changed_inputs(base, changed)
+    assert names and f"table:{stem}" in names
+    fast, full = recheck(base_result, changed), run_check(changed)
+    assert _as_json(fast) == _as_json(full)
+    assert jsonout.render([fast], {}) == jsonout.render([full], {})
+
+
+def test_recheck_of_every_bundled_proposal_and_of_other_years_is_a_full_check_s_result():
+    from budsjettkontroll.amend import build
+    from budsjettkontroll.amendment import load_amendment
+    from budsjettkontroll.incremental import changed_inputs, recheck
+
+    base = load_package(ASKER_DIR)
+    base_result = run_check(base)
+    for proposal in sorted(ASKER_DIR.parent.glob("endringsforslag-*.yaml")):
+        amended = build(base, load_amendment(proposal))[0]
+        assert _as_json(recheck(base_result, amended)) == _as_json(run_check(amended))
+    other_years = base.copy()
+    other_years.meta = base.meta.model_copy(update={"years": base.meta.years.model_copy(update={"plan": [2024, 2025]})})
+    assert changed_inputs(base, other_years) is None  # the graph does not describe the years: a full check
+    assert _as_json(recheck(base_result, other_years)) == _as_json(run_check(other_years))
+
+
+def test_recheck_judges_again_only_what_the_change_reaches(monkeypatch):
+    """A change to one area of § 5-4 andre ledd: the investment and loan rules are not judged again, and the sum
+    lines that do not add up the area are copied (their inputs are the same); only what reads the area is computed."""
+    from budsjettkontroll.incremental import recheck
+
+    base = load_package(ASKER_DIR)
+    base_result = run_check(base)
+    changed = base.copy()
+    area = next(r for r in changed.tables["drift_fordeling"].rows if r.key is None and r.values.get(2025) is not None)
+    area.values[2025] += 1000
+    computed, judged = [], []
+    real_one, real_format = engine._evaluate_one, engine.format_message
+    monkeypatch.setattr(engine, "_evaluate_one", lambda *a, **k: judged.append(a[2].spec.id) or real_one(*a, **k))
+    monkeypatch.setattr(engine, "format_message", lambda *a: computed.append(a[0]) or real_format(*a))
+    fast = recheck(base_result, changed)
+    assert 0 < len(computed) < len(fast.judged) / 10  # messages written anew: the findings not copied
+    assert judged and not {"KL-14-15-lan-til-investering", "KL-14-18-minimumsavdrag",
+                           "KL-14-4-balanse-investering"} & set(judged)  # rules not even looked at
+    monkeypatch.setattr(engine, "_evaluate_one", real_one)
+    monkeypatch.setattr(engine, "format_message", real_format)
+    assert _as_json(fast) == _as_json(run_check(changed))
+    assert _as_json(fast) != _as_json(base_result)

@@ -170,24 +170,77 @@ def _in_package_convention(facts: Facts, values: dict[str, Any]) -> dict[str, An
             for k, v in values.items()}
 
 
-def evaluate(facts: Facts, packs: list[Pack], options: Options | None = None) -> list[Finding]:
+def evaluate(facts: Facts, packs: list[Pack], options: Options | None = None,
+             reuse: tuple[list[Finding], set[tuple[str, str]]] | None = None) -> list[Finding]:
     """Every wanted rule of the packs, for every year in its scope. Each rule is judged on its own: an unexpected
     error in the rule or in a figure it reads becomes that rule's «ikke vurdert: intern feil» (and exit code 3), and
-    the other rules still run."""
+    the other rules still run.
+
+    `reuse` = (findings of an earlier evaluation of the same packs with the same options, the (pack, rule id) of the
+    rules whose inputs have changed since): every other rule's findings are copies of the earlier ones, as
+    evaluating it again would give (incremental.recheck decides which rules those are from the dependency graph)."""
     options = options or Options()
     graph = build(packs)
+    earlier: dict[tuple[str, str], list[Finding]] | None = None
+    if reuse is not None:
+        earlier = {}
+        for finding in reuse[0]:
+            earlier.setdefault((finding.pack, finding.rule), []).append(finding)
     findings: list[Finding] = []
     for pack in packs:
         for compiled in pack.rules:
             if compiled.spec.documents and facts.budget.meta.years.document not in compiled.spec.documents:
                 continue  # e.g. «four plan years» does not judge an årsregnskap
             if _wanted(compiled.spec.id, options):
-                judged = _evaluate_rule(facts, pack, compiled, options, graph)
+                key = (pack.name, compiled.spec.id)
+                before = earlier.get(key) if earlier is not None and key not in reuse[1] else None
+                if before is not None and not any(f.internal_error for f in before):
+                    judged = [_copy(f) for f in before]
+                else:  # judged again; a year or item whose inputs are the earlier ones is still copied
+                    judged = _evaluate_rule(facts, pack, compiled, options, graph,
+                                            _by_item(earlier.get(key, [])) if earlier is not None else None)
                 failed = [f for f in judged if f.internal_error]
                 if failed:
                     _report_rule_failure(facts, pack.name, compiled.spec.id, failed)
                 findings.extend(judged)
     return findings
+
+
+def _by_item(findings: list[Finding]) -> dict[tuple, Finding]:
+    """Earlier passes and failures by what tells them apart (year, subject, file, line); an ambiguous key is left out."""
+    out: dict[tuple, Finding | None] = {}
+    for f in findings:
+        if f.status in (PASS, FAIL) and not f.internal_error:
+            key = (f.year, f.subject, f.file, f.line)
+            out[key] = None if key in out else f
+    return {k: f for k, f in out.items() if f is not None}
+
+
+_SIDES = ("venstre_side", "hoyre_side")
+
+
+def _exact(value: Any) -> Any:
+    return (value.__class__, str(value)) if isinstance(value, Decimal) else (value.__class__, value)
+
+
+def _same_inputs(earlier: Finding, values: dict[str, Any]) -> bool:
+    """The earlier finding judged exactly these values (as shown: in the package's sign convention)."""
+    shown = earlier.values
+    if len(shown) - sum(1 for k in _SIDES if k in shown) != len(values):
+        return False
+    try:
+        return all(k in shown and _exact(shown[k]) == _exact(v) for k, v in values.items())
+    except TypeError:
+        return False
+
+
+def _copy(finding: Finding) -> Finding:
+    """A finding of its own (waivers and views set fields on findings), with its own values and references."""
+    copy = object.__new__(Finding)  # dataclasses.replace runs __init__ field by field: five times slower
+    copy.__dict__.update(finding.__dict__)
+    copy.values, copy.references, copy.missing = (dict(finding.values), [dict(r) for r in finding.references],
+                                                  list(finding.missing))
+    return copy
 
 
 def _report_rule_failure(facts: Facts, pack: str, rule_id: str, failed: list[Finding]) -> None:
@@ -206,7 +259,8 @@ def _judged_year(facts: Facts) -> int | None:
     return plan[0] if plan else (max(facts.years) if facts.years else None)
 
 
-def _evaluate_rule(facts: Facts, pack: Pack, compiled: CompiledRule, options: Options, graph: Graph) -> list[Finding]:
+def _evaluate_rule(facts: Facts, pack: Pack, compiled: CompiledRule, options: Options, graph: Graph,
+                   earlier: dict[tuple, Finding] | None = None) -> list[Finding]:
     spec = compiled.spec
     findings: list[Finding] = []
     year: int | None = None
@@ -221,9 +275,9 @@ def _evaluate_rule(facts: Facts, pack: Pack, compiled: CompiledRule, options: Op
                 continue
             if spec.for_each:
                 for item in [i for i in facts.items(spec.for_each) if i.year == year]:
-                    findings.append(_isolated(facts, pack, compiled, year, options, item, graph))
+                    findings.append(_isolated(facts, pack, compiled, year, options, item, graph, earlier))
             else:
-                findings.append(_isolated(facts, pack, compiled, year, options, None, graph))
+                findings.append(_isolated(facts, pack, compiled, year, options, None, graph, earlier))
     except InputError:
         raise  # bad input met while judging (a broken parameter file): exit 2 for the run
     except Exception as exc:  # noqa: BLE001 - the collection or the scope failed: this rule only
@@ -245,9 +299,9 @@ def _before_forskrift(facts: Facts, pack: Pack, compiled: CompiledRule, year: in
 
 
 def _isolated(facts: Facts, pack: Pack, compiled: CompiledRule, year: int | None, options: Options, item,
-              graph: Graph) -> Finding:
+              graph: Graph, earlier: dict[tuple, Finding] | None = None) -> Finding:
     try:
-        return _evaluate_one(facts, pack, compiled, year, options, item, graph)
+        return _evaluate_one(facts, pack, compiled, year, options, item, graph, earlier)
     except InputError:
         raise
     except Exception as exc:  # noqa: BLE001 - one rule's bug must not cost the other rules their verdict
@@ -353,7 +407,7 @@ def _matches(compiled: CompiledRule, values: dict[str, Any]) -> tuple[bool, tupl
 
 
 def _evaluate_one(facts: Facts, pack: Pack, compiled: CompiledRule, year: int | None, options: Options,
-                  item, graph: Graph) -> Finding:
+                  item, graph: Graph, earlier: dict[tuple, Finding] | None = None) -> Finding:
     spec = compiled.spec
     values: dict[str, Any] = {}
     for name in compiled.names:
@@ -369,6 +423,10 @@ def _evaluate_one(facts: Facts, pack: Pack, compiled: CompiledRule, year: int | 
             file, line = _location(facts, compiled.names, graph)
     else:
         file, line = _location(facts, compiled.names, graph)
+    if earlier:  # a pass or failure judged on exactly these inputs gives exactly this finding (incremental.recheck)
+        before = earlier.get((year, item.subject if item else None, file, line))
+        if before is not None and _same_inputs(before, _in_package_convention(facts, values)):
+            return _copy(before)
     base = dict(rule=spec.id, title=spec.title, severity=spec.severity, year=year,
                 references=[dict(r) for r in _references(compiled)],
                 subject=item.subject if item else None, file=file, line=line, group=spec.group, pack=pack.name)
