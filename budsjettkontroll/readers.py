@@ -56,11 +56,12 @@ class RawTable:
 _BUDGET = r"(budsjett|budsj|budget|budsjet)?"
 _KIND_WORDS = (
     ("regnskap", re.compile(r"(regnskap|rekneskap|regnskab|regn|rekn|r|rr|regnskapstal|regnskapstall)")),
-    ("opprinnelig", re.compile(r"(oppr|opprinnelig|opprinneleg|opphavleg|opph|vedtatt|vedteke|vedtekne|vedt)" + _BUDGET)),
+    ("opprinnelig", re.compile(r"(oppr|opprinnelig|opprinneleg|opphavleg|opph)" + _BUDGET)),
     ("revidert", re.compile(r"(rev|revidert|regulert|reg|justert|just|endret|endra|korrigert)" + _BUDGET)),
     ("plan", re.compile(r"(økonomiplan|økplan|øp|okonomiplan|okplan|økonomiplanår|årsbudsjett|arsbudsjett|handlingsprogram"
                         r"|hp|budsjettogøkonomiplan|budsjettøkonomiplan)")),
-    ("budsjett", re.compile(r"(budsjett|budsj|budget|b|budsjet)")),
+    # «Vedtatt budsjett 2024» may be this year's årsbudsjett or last year's budget: placed like «Budsjett 2024»
+    ("budsjett", re.compile(r"(vedtatt|vedteke|vedtekne|vedt)?(budsjett|budsj|budget|b|budsjet)|vedtatt|forslag")),
 )
 _NOT_A_YEAR_COLUMN = re.compile(r"sum|avvik|endring|differanse|diff|%|prosent|i alt|totalt|måltal|mål", re.I)
 

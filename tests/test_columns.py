@@ -66,6 +66,7 @@ def check(path: Path, *args: str):
     ("Justert budsjett 2020", "revidert", 2020), ("Rev. Budsjett 2020", "revidert", 2020),
     ("Budsjett 2024", "budsjett", 2024), ("Økonomiplan 2025", "plan", 2025), ("Øk.plan 2026", "plan", 2026),
     ("ØP 2027", "plan", 2027), ("Årsbudsjett 2024", "plan", 2024), ("Oppr.\nbudsjett\n2023", "opprinnelig", 2023),
+    ("Vedtatt budsjett 2024", "budsjett", 2024), ("Forslag 2024", "budsjett", 2024),
     ("regnskap_2020", "regnskap", 2020), ("opprinnelig_2020", "opprinnelig", 2020), ("justert_2020", "revidert", 2020),
     ("budsjett_2021", "budsjett", 2021), ("opprinnelig_budsjett_2015", "opprinnelig", 2015), ("2024", None, 2024),
 ])
@@ -115,6 +116,13 @@ def test_an_opprinnelig_prior_year_column_is_named_in_its_findings(asker, asker_
 def test_five_plain_budget_years_are_prior_year_and_four_plan_years(asker, asker_copy):
     """«Budsjett 2023» before four later budget years of an økonomiplan is the prior-year budget."""
     reheader(asker_copy, {str(y): f"Budsjett {y}" for y in range(2023, 2028)} | {"2022": "Regnskap 2022"})
+    assert load_package(asker_copy).meta.years == asker.meta.years
+
+
+def test_vedtatt_budsjett_is_placed_by_the_columns_around_it(asker, asker_copy):
+    """«Vedtatt budsjett 2023» is last year's budget and «Vedtatt budsjett 2024» this year's årsbudsjett: the
+    økonomiplan columns after them and the accounts before them say which."""
+    reheader(asker_copy, {**PRINTED, "2023": "Vedtatt budsjett 2023", "2024": "Vedtatt budsjett 2024"})
     assert load_package(asker_copy).meta.years == asker.meta.years
 
 
