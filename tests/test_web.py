@@ -497,3 +497,28 @@ def test_new_area_is_added_removed_and_written_with_ny(client):
     page = read(post(client, "/", {**fields_without_new(page), "handling": f"fjern:r{row}"}).text)
     assert not any(line == "Klima og miljø" for _, line, _ in page.cells)
     assert "ikke saldert" not in page.balance[2025]["text"]
+
+
+def test_a_change_rereads_no_file(client, monkeypatch):
+    """Every keystroke reuses the loaded base: no package file, proposal or rule pack is opened again."""
+    import builtins
+    import io
+
+    page = upload(client, bundled_dir() / "endringsforslag-flerbrukshall.yaml")
+    fields = fields_without_new(page)
+    post(client, "/beregn", fields)  # templates compiled, caches warm
+    opened: list[str] = []
+    real_open, real_io_open = builtins.open, io.open
+
+    def spy(real):
+        def wrapped(file, *args, **kwargs):
+            opened.append(str(file))
+            return real(file, *args, **kwargs)
+        return wrapped
+
+    monkeypatch.setattr(builtins, "open", spy(real_open))
+    monkeypatch.setattr(io, "open", spy(real_io_open))
+    for amount in ("1000", "2000", "3 000"):
+        fields[page.cells[("område", "Oppvekst", "2026")]] = amount
+        assert "ikke saldert" in read(post(client, "/beregn", fields).text).balance[2026]["text"]
+    assert [f for f in opened if f.endswith((".csv", ".toml", ".yaml", ".xlsx", ".html"))] == []
