@@ -52,6 +52,15 @@
     timer = setTimeout(recompute, 120);
   });
 
+  // Enter recomputes at once (in a cell) or adds the new line (in the «legg til» fields); it never submits
+  form.addEventListener("keydown", function (e) {
+    if (e.key !== "Enter" || e.target.tagName !== "INPUT") return;
+    e.preventDefault();
+    if (e.target.name.startsWith("ny.")) { document.querySelector('[data-action="add-line"]').click(); return; }
+    clearTimeout(timer);
+    recompute();
+  });
+
   const download = document.querySelector('[data-action="download-proposal"]');
   if (download) download.addEventListener("click", async function () {
     const res = await fetch("/last-ned", {method: "POST", body: fields()});
