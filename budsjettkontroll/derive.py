@@ -8,6 +8,7 @@ by `budsjettkontroll explain`. A figure whose inputs are missing is None (absent
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -766,7 +767,10 @@ def _fund_use_uncertain(f: Facts) -> list[Item]:
 
 # --- momskompensasjon from investments -------------------------------------------------------------------------
 
+@functools.lru_cache(maxsize=None)
 def _parameter(name: str) -> dict[str, Any]:
+    """A bundled parameter file, read once per process (it does not change while the tool runs; the web page
+    evaluates figures on every keystroke)."""
     from .rules.loader import rules_dir, safe_yaml
 
     return safe_yaml(rules_dir() / "parameters" / f"{name}.yaml")

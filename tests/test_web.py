@@ -521,4 +521,4 @@ def test_a_change_rereads_no_file(client, monkeypatch):
     for amount in ("1000", "2000", "3 000"):
         fields[page.cells[("område", "Oppvekst", "2026")]] = amount
         assert "ikke saldert" in read(post(client, "/beregn", fields).text).balance[2026]["text"]
-    assert [f for f in opened if f.endswith((".csv", ".toml", ".yaml", ".xlsx", ".html"))] == []
+    assert [f for f in opened if f.endswith((".csv", ".toml", ".yaml", ".xlsx", ".html"))] == [], opened
