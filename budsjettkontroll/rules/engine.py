@@ -129,11 +129,19 @@ def _missing_inputs(facts: Facts, missing: list[str], year: int | None, graph: G
     leaves = [leaf for n in shown for leaf in missing_leaves(facts, graph, n, year)]
     years: dict[str, list[int]] = {}
     for name, at in dict.fromkeys(leaves):
-        text = _blank_cell(facts, name, at) or describe(name)
+        text = _absent_schedule(facts, name) or _blank_cell(facts, name, at) or describe(name)
         years.setdefault(text, [])
         if at is not None and at != year and str(at) not in text:
             years[text].append(at)
     return [text + (f" for {', '.join(map(str, sorted(set(ys))))}" if ys else "") for text, ys in years.items()]
+
+
+def _absent_schedule(facts: Facts, name: str) -> str | None:
+    """A line of a schedule the package does not hold: the schedule is named once, not each of its lines."""
+    where = line_fact_names().get(name)
+    if where is None or facts.table(where[0].stem) is not None:
+        return None
+    return f"{where[0].title.lower()} ({where[0].paragraph}; {where[0].stem}.csv), som pakken ikke har"
 
 
 def _blank_cell(facts: Facts, name: str, year: int | None) -> str | None:
