@@ -19,7 +19,6 @@ import tempfile
 import textwrap
 import time
 import zipfile
-from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -283,6 +282,8 @@ def outcomes(paths: list[Path], settings: BatchSettings, jobs: int = 1) -> Itera
     yield check_one(names[0], settings)
     rest = names[1:]
     chunk = max(1, min(16, len(rest) // (jobs * 8)))
+    from concurrent.futures import ProcessPoolExecutor  # here: `check` of one package need not import multiprocessing
+
     with ProcessPoolExecutor(max_workers=jobs, mp_context=_fork_context()) as pool:
         yield from pool.map(check_one, rest, [settings] * len(rest), chunksize=chunk)
 

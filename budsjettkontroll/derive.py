@@ -401,6 +401,15 @@ def _printed(f: Facts, tdef: TableDef, key: str, year: int) -> Amount | None:
 def from_parts(f: Facts, fact: str, year: int) -> tuple[Amount | None, int]:
     """A line recomputed from the input lines of its schedule, ignoring every printed sum on the way (a misprinted
     sum cannot hide what the lines add up to), with the number of printed input terms it adds."""
+    if type(f) is not Facts:  # a graph.Recorder must see every read: not memoised
+        return _from_parts(f, fact, year)
+    key = ("#from_parts", fact, year)  # memoised per Facts: the rounding rules ask for the same sums again and again
+    if key not in f._cache:
+        f._cache[key] = _from_parts(f, fact, year)
+    return f._cache[key]
+
+
+def _from_parts(f: Facts, fact: str, year: int) -> tuple[Amount | None, int]:
     where = _line_def(fact)
     if where is None or year not in f.years:
         return None, 0
