@@ -390,6 +390,17 @@ def test_a_folder_of_packages_offers_each(tmp_path):
         assert '<option value="a" selected>' in html and '<option value="b">' in html
         assert c.get("/?pakke=b").status_code == 200
         assert c.get("/?pakke=../etc").status_code == 404
+        # a proposal for package b is laid into b (its grunnlag names it)
+        proposal = tmp_path / "forslag.yaml"
+        proposal.write_text(f"tittel: T\nparti: P\ngrunnlag: {tmp_path / 'b'}\nendringer:\n  - tekst: x\n"
+                            "    tabell: område\n    linje: Velferd\n    beløp: {2025: 10}\n", encoding="utf-8")
+        html = c.post("/last-opp", files={"fil": ("forslag.yaml", proposal.read_bytes())}, data={"pakke": "a"},
+                      headers={"Origin": ORIGIN}).text
+        assert '<option value="b" selected>' in html and "10 i 2025" in html
+    workspace, initial = prepare(tmp_path, proposal)
+    assert initial.package == "b"
+    with TestClient(create_app(workspace, "127.0.0.1", PORT, initial), base_url=ORIGIN) as c:
+        assert '<option value="b" selected>' in c.get("/").text
 
 
 def test_serve_prints_its_address_and_answers(tmp_path):

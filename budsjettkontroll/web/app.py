@@ -69,15 +69,18 @@ def create_app(workspace: Workspace, host: str = "127.0.0.1", port: int = 0,
     def form_draft(form: Any) -> tuple[Base, Draft]:
         base = workspace.base(str(form.get("pakke") or "") or None)
         return base, draft_from_form({k: v for k, v in form.items() if isinstance(v, str)}, base.budget, base.name,
-                                     base.grunnlag)
+                                     base.grunnlag, base.rows)
 
     async def index(request: Request) -> Response:
         name = request.query_params.get("pakke")
+        first = name is None and initial is not None
+        if first:
+            name = initial.package  # `serve --proposal`: the package the proposal is for
         try:
             base = await run_in_threadpool(workspace.base, name)
         except InputError as exc:
             return error_page(exc.problems, 404)
-        if initial is not None and initial.package == base.name and name is None:
+        if first and initial.package == base.name:
             draft = initial
         else:
             draft = new_draft(base.budget, base.name, base.grunnlag)
@@ -150,6 +153,9 @@ def create_app(workspace: Workspace, host: str = "127.0.0.1", port: int = 0,
             except UnicodeDecodeError:
                 raise InputError(Problem("er ikke UTF-8", file=name)) from None
             amendment = amendment_from_text(text, name, Path(name))
+            named = workspace.package_for(amendment.spec.grunnlag)  # a folder of packages: the one it is for
+            if named is not None and named != base.name:
+                base = await run_in_threadpool(workspace.base, named)
             draft = draft_from_amendment(amendment, base.budget, base.name, base.grunnlag)
         except InputError as exc:
             return await run_in_threadpool(page, base, new_draft(base.budget, base.name, base.grunnlag),

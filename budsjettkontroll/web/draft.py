@@ -133,15 +133,17 @@ def new_draft(budget: Budget, package: str, grunnlag: str) -> Draft:
 
 # --- form → draft ----------------------------------------------------------------------------------------------
 
-def draft_from_form(form: Mapping[str, str], budget: Budget, package: str, grunnlag: str) -> Draft:
-    """The draft the form describes. Base amounts come from the loaded base, never from the form."""
+def draft_from_form(form: Mapping[str, str], budget: Budget, package: str, grunnlag: str,
+                    lines: list[DraftRow] | None = None) -> Draft:
+    """The draft the form describes. Base amounts come from the loaded base (its grid `lines`, computed once),
+    never from the form."""
     plan = budget.meta.plan_years
     text = lambda name: _text(form.get(name, ""), name)  # noqa: E731
     draft = Draft(package, grunnlag, tittel=text("tittel"), parti=text("parti"), dato=text("dato"),
                   beskrivelse=text("beskrivelse"), eksempel=form.get("eksempel") == "true")
     draft.premises = {k: text(k) for k in PREMISES if text(k)}
     draft.rente = {y: text(f"rente.{y}") for y in plan if text(f"rente.{y}")}
-    base = {(r.tabell, normalise(r.linje), r.del_): r for r in base_rows(budget)}
+    base = {(r.tabell, normalise(r.linje), r.del_): r for r in (lines if lines is not None else base_rows(budget))}
     indices = sorted({int(m.group(1)) for k in form.keys() if (m := re.fullmatch(r"r\.(\d{1,6})\.linje", k))})
     used: set[tuple] = set()
     for i in indices:

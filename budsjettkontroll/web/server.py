@@ -37,7 +37,7 @@ def prepare(path: Path | None, proposal: Path | None, policy: str | None = None)
     initial = None
     if proposal is not None:
         amendment = load_amendment(proposal)
-        base = workspace.base(workspace.default)
+        base = workspace.base(workspace.package_for(amendment.spec.grunnlag) or workspace.default)
         initial = draft_from_amendment(amendment, base.budget, base.name, base.grunnlag)
     return workspace, initial
 

@@ -78,6 +78,24 @@ class Workspace:
     def default(self) -> str:
         return next(iter(self.packages))
 
+    def package_for(self, grunnlag: str | None) -> str | None:
+        """The offered package a proposal's `grunnlag` names: by its name here, by path, or by a folder name only
+        one offered package has."""
+        if not grunnlag or not grunnlag.strip():
+            return None
+        text = grunnlag.strip().rstrip("/")
+        if text in self.packages:
+            return text
+        wanted = Path(text)
+        for name, path in self.packages.items():
+            try:
+                if path is not None and wanted.exists() and wanted.resolve() == path.resolve():
+                    return name
+            except OSError:
+                continue
+        leaf = [name for name, path in self.packages.items() if (path.name if path else name) == wanted.name]
+        return leaf[0] if len(leaf) == 1 else None
+
     def base(self, name: str | None) -> Base:
         """The named package (loaded and checked at first use), or InputError for a name the server does not offer."""
         name = name or self.default
