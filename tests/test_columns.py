@@ -404,11 +404,15 @@ def test_amend_and_write_package_on_a_package_with_views(asker_copy, tmp_path):
 
 
 def test_batch_checks_a_package_with_views(asker_copy, tmp_path):
-    arsregnskap(asker_copy)
-    result = runner.invoke(app, ["check", str(asker_copy), str(Path(__file__).parent.parent / "budsjettkontroll" / "budgets"
-                                                                / "asker-hp-2024-2027"), "--format", "json"])
+    """A folder of packages (batch): the årsregnskap with a regulert budget column beside Asker's økonomiplan."""
+    folder = tmp_path / "pakker"
+    folder.mkdir()
+    shutil.copytree(arsregnskap(asker_copy), folder / "a-arsregnskap")
+    shutil.copytree(ASKER_DIR, folder / "b-asker")
+    result = check(folder, "--format", "json")
     assert result.exit_code == 0, result.output[-800:]
     results = json.loads(result.output)["results"]
+    assert [r["budget"].get("document") for r in results] == ["årsregnskap", None]
     assert any(f.get("column") == "Regulert budsjett 2022" for f in results[0]["findings"])
     assert not any("column" in f for f in results[1]["findings"])
 
