@@ -304,12 +304,12 @@ def _resolve_one(budget: Budget, amendment: Amendment, proposed: ProposedChange)
             label, key, new = spec.linje.strip(), None, True
         else:
             known = [r.label for r in table.rows if r.key is None]
-            hint = closest(spec.linje, known + tdef.labels)
+            hint = closest(spec.linje, known + tdef.labels, same_kind=True)
             raise fail(f"ukjent {tdef.free_rows} «{spec.linje}» i {tdef.paragraph}"
                        + (f"; mente du «{hint}»?" if hint else "")
                        + f" (et nytt {tdef.free_rows} krever «ny: true»)")
     else:
-        hint = closest(spec.linje, tdef.labels)
+        hint = tdef.closest_label(spec.linje)
         raise fail(f"ukjent linje «{spec.linje}» i {tdef.paragraph}" + (f"; mente du «{hint}»?" if hint else ""))
     if spec.ny and not tdef.free_rows:
         raise fail(f"«ny» gjelder bare områder og prosjekter; {tdef.paragraph} har faste linjer")

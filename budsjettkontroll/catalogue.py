@@ -7,9 +7,53 @@ Bruk av …): it is computed only when a gross line is given.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from importlib import resources
 
-from .labels import normalise
+import yaml
+
+from .labels import closest, closest_sum, looks_like_sum, normalise
+
+ALIASES_FILE = "catalogue_aliases.yaml"
+# Sections of the alias file that apply to several schedules (the lines § 5-4 and § 5-6 share).
+SHARED_SECTIONS = {"felles_drift": ("drift", "drift_art")}
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """The safe loader, refusing a key written twice in one mapping (the second would silently win)."""
+
+
+def _mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
+    seen: dict[object, int] = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            line = key_node.start_mark.line + 1
+            raise ValueError(f"{ALIASES_FILE}:{line}: «{key}» står også på linje {seen[key]}")
+        seen[key] = key_node.start_mark.line + 1
+    return loader.construct_mapping(node, deep=deep)
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
+
+
+def load_aliases(text: str | None = None) -> dict[str, dict[str, tuple[str, ...]]]:
+    """Schedule stem → line key → the other names real documents print for it (catalogue_aliases.yaml)."""
+    if text is None:
+        text = (resources.files("budsjettkontroll") / ALIASES_FILE).read_text(encoding="utf-8")
+    data = yaml.load(text, Loader=_UniqueKeyLoader) or {}
+    out: dict[str, dict[str, tuple[str, ...]]] = {}
+    for section, lines in data.items():
+        for stem in SHARED_SECTIONS.get(section, (section,)):
+            for key, names in (lines or {}).items():
+                if not isinstance(names, list) or not all(isinstance(n, str) and n.strip() for n in names):
+                    raise ValueError(f"{ALIASES_FILE}: {section}.{key} må være en liste med tekster")
+                target = out.setdefault(stem, {})
+                target[key] = (*target.get(key, ()), *names)
+    return out
+
+
+ALIASES = load_aliases()
 
 
 @dataclass(frozen=True)
@@ -27,6 +71,21 @@ class LineDef:
 
     def terms(self) -> list[tuple[str, int]]:
         return [(p[1:], -1) if p.startswith("-") else (p, 1) for p in self.parts]
+
+
+def alias_problems(stem: str, lines: tuple[LineDef, ...], extra: dict[str, tuple[str, ...]]) -> list[str]:
+    """Why a schedule's names are not one-to-one: an alias for a line the schedule lacks, or one text (as
+    normalised) naming two lines. Empty when every label and alias belongs to exactly one line."""
+    keys = {line.key for line in lines}
+    problems = [f"{stem}: «{key}» er ingen linje i oversikten" for key in extra if key not in keys]
+    owner: dict[str, tuple[str, str]] = {}
+    for line in lines:
+        for text in (line.label, *line.aliases, *extra.get(line.key, ())):
+            norm = normalise(text)
+            if norm in owner and owner[norm][0] != line.key:
+                problems.append(f"{stem}: «{text}» er både {owner[norm][0]} («{owner[norm][1]}») og {line.key}")
+            owner.setdefault(norm, (line.key, text))
+    return problems
 
 
 @dataclass(frozen=True)
@@ -47,7 +106,13 @@ class TableDef:
     by_label: dict[str, LineDef] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
-        for line in self.lines:
+        extra = ALIASES.get(self.stem, {})
+        if problems := alias_problems(self.stem, self.lines, extra):
+            raise ValueError(f"{ALIASES_FILE}: " + "; ".join(problems))
+        lines = tuple(replace(line, aliases=tuple(dict.fromkeys((*line.aliases, *extra.get(line.key, ())))))
+                      for line in self.lines)
+        object.__setattr__(self, "lines", lines)
+        for line in lines:
             self.by_key[line.key] = line
             for label in (line.label, *line.aliases):
                 self.by_label[normalise(label)] = line
@@ -55,12 +120,51 @@ class TableDef:
     def match(self, label: str) -> LineDef | None:
         return self.by_label.get(normalise(label))
 
+    def match_sum(self, label: str) -> LineDef | None:
+        """A label that looks like a sum line but is not spelt as one («Sum bevilinger drift, netto»): the one sum
+        line of this schedule it is near enough to, of the same kind; None otherwise."""
+        if not looks_like_sum(label):
+            return None
+        known = {text: line.key for line in self.lines if line.is_sum for text in (line.label, *line.aliases)}
+        key = closest_sum(label, known)
+        return self.by_key[key] if key else None
+
+    def resolve(self, label: str) -> tuple[LineDef | None, str | None, str | None]:
+        """(line, note, refusal) for a label as printed. A known name is its line. A label that looks like a sum
+        line is matched only against this schedule's sum lines (a note says so), and in a schedule of areas or
+        projects (andre ledd) one that matches none is refused: it is never read as one more area or project,
+        which would count the total twice."""
+        if (line := self.match(label)) is not None:
+            return line, None, None
+        if looks_like_sum(label):
+            if (line := self.match_sum(label)) is not None:
+                return line, f"«{label}» er lest som sumlinjen «{line.label}»", None
+            if self.free_rows:
+                sums = " eller ".join(f"«{s.label}»" for s in self.lines if s.is_sum)
+                return None, None, (f"linjen ser ut som en sumlinje, men er ingen sumlinje i {self.paragraph}, og "
+                                    f"den leses ikke som {self.free_rows}; skriv {sums}, eller gi linjen et navn "
+                                    "som ikke begynner som en sum")
+        return None, None, None
+
+    def closest_label(self, label: str) -> str | None:
+        """«Mente du …»: the line of the same kind and sign whose label or alias is most like `label`."""
+        names = self.all_labels
+        hint = closest(label, list(names), same_kind=True)
+        return names[hint] if hint else None
+
     @property
     def labels(self) -> list[str]:
         return [line.label for line in self.lines]
 
+    @property
+    def all_labels(self) -> dict[str, str]:
+        """Every label and alias → the line's own label (for «mente du …» over everything the catalogue knows)."""
+        return {text: line.label for line in self.lines for text in (line.label, *line.aliases)}
 
-def L(key: str, label: str, *aliases: str, parts: tuple[str, ...] = (), gross: bool = False, required: bool = False) -> LineDef:
+
+def L(key: str, label: str, *aliases: str, parts: tuple[str, ...] = (), gross: bool = False,
+      required: bool = False) -> LineDef:
+    """One line; other names for it belong in catalogue_aliases.yaml (the one home of aliases)."""
     return LineDef(key, label, tuple(aliases), tuple(parts), gross, required)
 
 
@@ -68,36 +172,33 @@ def L(key: str, label: str, *aliases: str, parts: tuple[str, ...] = (), gross: b
 def _finance_and_disposals(income_sum: str, cost_sum: str) -> tuple[LineDef, ...]:
     return (
         L("brutto_driftsresultat", "Brutto driftsresultat", parts=(income_sum, cost_sum)),
-        L("renteinntekter", "Renteinntekter", "Renteinntekter og utbytte"),
-        L("utbytter", "Utbytter", "Utbytte", "Utbyte"),
-        L("gevinster_tap", "Gevinster og tap på finansielle omløpsmidler", "Gevinst og tap på finansielle omløpsmidler",
-          "Gevinstar og tap på finansielle omløpsmidlar"),
+        L("renteinntekter", "Renteinntekter"),
+        L("utbytter", "Utbytter"),
+        L("gevinster_tap", "Gevinster og tap på finansielle omløpsmidler"),
         L("renteutgifter", "Renteutgifter", required=True),
-        L("avdrag", "Avdrag på lån", "Avdrag på lan", required=True),
+        L("avdrag", "Avdrag på lån", required=True),
         L("netto_finansutgifter", "Netto finansutgifter",
           parts=("renteinntekter", "utbytter", "gevinster_tap", "renteutgifter", "avdrag")),
-        L("motpost_avskrivninger", "Motpost avskrivninger", "Motpost avskrivinger", "Motpost avskrivingar"),
+        L("motpost_avskrivninger", "Motpost avskrivninger"),
         L("netto_driftsresultat", "Netto driftsresultat",
           parts=("brutto_driftsresultat", "netto_finansutgifter", "motpost_avskrivninger")),
-        L("overforing_til_investering", "Overføring til investering", "Overføring til investeringer"),
-        L("avsetninger_bundne_driftsfond", "Avsetninger til bundne driftsfond", "Avsetjingar til bundne driftsfond"),
+        L("overforing_til_investering", "Overføring til investering"),
+        L("avsetninger_bundne_driftsfond", "Avsetninger til bundne driftsfond"),
         L("bruk_bundne_driftsfond", "Bruk av bundne driftsfond"),
         L("netto_bundne_driftsfond", "Netto avsetninger til eller bruk av bundne driftsfond",
-          "Netto avsetjingar til eller bruk av bundne driftsfond",
           parts=("avsetninger_bundne_driftsfond", "bruk_bundne_driftsfond"), gross=True),
-        L("avsetninger_disposisjonsfond", "Avsetninger til disposisjonsfond", "Avsetjingar til disposisjonsfond"),
+        L("avsetninger_disposisjonsfond", "Avsetninger til disposisjonsfond"),
         L("bruk_disposisjonsfond", "Bruk av disposisjonsfond"),
         L("netto_disposisjonsfond", "Netto avsetninger til eller bruk av disposisjonsfond",
-          "Netto avsetjingar til eller bruk av disposisjonsfond",
           parts=("avsetninger_disposisjonsfond", "bruk_disposisjonsfond"), gross=True),
-        L("dekning_merforbruk", "Dekning av tidligere års merforbruk",
-          "Dekning av tidligere års merforbruk i driftsregnskapet", "Dekning av tidlegare års meirforbruk",
-          "Dekning av tidlegare års meirforbruk i driftsrekneskapen"),
+        L("dekning_merforbruk", "Dekning av tidligere års merforbruk"),
+        # Not in the forskrift's list, printed in accounts (Hustadvika § 5-6, Stavanger 14.3): a surplus of an
+        # earlier year taken into use. A line of its own (a bruk, incomes-negative), never read as dekning.
+        L("bruk_tidligere_mindreforbruk", "Bruk av tidligere års mindreforbruk"),
         L("sum_disponeringer", "Sum disponeringer eller dekning av netto driftsresultat",
-          "Sum disponeringar eller dekning av netto driftsresultat",
-          parts=("overforing_til_investering", "netto_bundne_driftsfond", "netto_disposisjonsfond", "dekning_merforbruk")),
+          parts=("overforing_til_investering", "netto_bundne_driftsfond", "netto_disposisjonsfond",
+                 "bruk_tidligere_mindreforbruk", "dekning_merforbruk")),
         L("fremfort_merforbruk", "Fremført til inndekning i senere år (merforbruk)",
-          "Fremført til inndekning i senere år", "Framført til inndekning i seinare år (meirforbruk)",
           parts=("netto_driftsresultat", "sum_disponeringer")),
     )
 
@@ -109,15 +210,14 @@ DRIFT = TableDef(
     prefix="drift",
     required_file=True,
     lines=(
-        L("rammetilskudd", "Rammetilskudd", "Rammetilskot", required=True),
-        L("skatt", "Inntekts- og formuesskatt", "Skatt på inntekt og formue", required=True),
-        L("eiendomsskatt", "Eiendomsskatt", "Eigedomsskatt"),
-        L("andre_generelle_driftsinntekter", "Andre generelle driftsinntekter", "Andre generelle driftsinntekter (netto)"),
+        L("rammetilskudd", "Rammetilskudd", required=True),
+        L("skatt", "Inntekts- og formuesskatt", required=True),
+        L("eiendomsskatt", "Eiendomsskatt"),
+        L("andre_generelle_driftsinntekter", "Andre generelle driftsinntekter"),
         L("sum_generelle_driftsinntekter", "Sum generelle driftsinntekter",
           parts=("rammetilskudd", "skatt", "eiendomsskatt", "andre_generelle_driftsinntekter")),
-        L("sum_bevilgninger", "Sum bevilgninger drift, netto", "Korrigert sum bevilgninger drift, netto",
-          "Sum løyvingar drift, netto", "Korrigert sum løyvingar drift, netto", required=True),
-        L("avskrivninger", "Avskrivninger", "Avskrivinger", "Avskrivingar", required=True),
+        L("sum_bevilgninger", "Sum bevilgninger drift, netto", required=True),
+        L("avskrivninger", "Avskrivninger", required=True),
         L("sum_netto_driftsutgifter", "Sum netto driftsutgifter", parts=("sum_bevilgninger", "avskrivninger")),
         *_finance_and_disposals("sum_generelle_driftsinntekter", "sum_netto_driftsutgifter"),
     ),
@@ -130,19 +230,20 @@ DRIFT_FORDELING = TableDef(
     prefix="fordeling",
     free_rows="område",
     lines=(
-        L("sum", "Sum bevilgninger drift, netto", "Sum løyvingar drift, netto", parts=("*",)),
-        L("herav_avskrivninger", "Avskrivninger", "Avskrivinger", "Avskrivingar"),
-        L("herav_netto_renter", "Netto renteutgifter og -inntekter", "Netto renteutgifter og renteinntekter"),
+        L("sum", "Sum bevilgninger drift, netto", parts=("*",)),
+        L("herav_avskrivninger", "Avskrivninger"),
+        L("herav_netto_renter", "Netto renteutgifter og -inntekter"),
         L("herav_avdrag", "Avdrag på lån"),
         L("herav_overforing_til_investering", "Overføring til investering"),
-        L("herav_avsetninger_bundne_driftsfond", "Avsetninger til bundne driftsfond", "Avsetjingar til bundne driftsfond"),
+        L("herav_avsetninger_bundne_driftsfond", "Avsetninger til bundne driftsfond"),
         L("herav_bruk_bundne_driftsfond", "Bruk av bundne driftsfond"),
         L("herav_netto_bundne_driftsfond", "Netto avsetninger til eller bruk av bundne driftsfond"),
-        L("herav_avsetninger_disposisjonsfond", "Avsetninger til disposisjonsfond", "Avsetjingar til disposisjonsfond"),
+        L("herav_avsetninger_disposisjonsfond", "Avsetninger til disposisjonsfond"),
         L("herav_bruk_disposisjonsfond", "Bruk av disposisjonsfond"),
         L("herav_netto_disposisjonsfond", "Netto avsetninger til eller bruk av disposisjonsfond"),
-        L("korrigert_sum", "Korrigert sum bevilgninger drift, netto", "Korrigert sum løyvingar drift, netto",
-          parts=("sum", "-herav_avskrivninger", "-herav_netto_renter", "-herav_avdrag", "-herav_overforing_til_investering",
+        L("korrigert_sum", "Korrigert sum bevilgninger drift, netto",
+          parts=("sum", "-herav_avskrivninger", "-herav_netto_renter", "-herav_avdrag",
+                 "-herav_overforing_til_investering",
                  "-herav_avsetninger_bundne_driftsfond", "-herav_bruk_bundne_driftsfond", "-herav_netto_bundne_driftsfond",
                  "-herav_avsetninger_disposisjonsfond", "-herav_bruk_disposisjonsfond", "-herav_netto_disposisjonsfond")),
     ),
@@ -155,47 +256,44 @@ INVESTERING = TableDef(
     prefix="inv",
     required_file=True,
     lines=(
-        L("varige_driftsmidler", "Investeringer i varige driftsmidler", "Investeringar i varige driftsmidlar", required=True),
-        L("tilskudd_andres_investeringer", "Tilskudd til andres investeringer", "Tilskot til andre sine investeringar"),
-        L("aksjer_andeler", "Investeringer i aksjer og andeler i selskaper", "Investeringar i aksjar og andelar i selskap"),
-        L("utlan_egne_midler", "Utlån av egne midler", "Utlån av eigne midlar"),
+        L("varige_driftsmidler", "Investeringer i varige driftsmidler", required=True),
+        L("tilskudd_andres_investeringer", "Tilskudd til andres investeringer"),
+        L("aksjer_andeler", "Investeringer i aksjer og andeler i selskaper"),
+        L("utlan_egne_midler", "Utlån av egne midler"),
         L("avdrag_lan", "Avdrag på lån"),
-        L("sum_investeringsutgifter", "Sum investeringsutgifter", "Sum investeringsutgifter",
-          parts=("varige_driftsmidler", "tilskudd_andres_investeringer", "aksjer_andeler", "utlan_egne_midler", "avdrag_lan")),
-        L("momskompensasjon", "Kompensasjon for merverdiavgift", "Kompensasjon for meirverdiavgift"),
-        L("tilskudd_fra_andre", "Tilskudd fra andre", "Tilskot frå andre"),
-        L("salg_varige_driftsmidler", "Salg av varige driftsmidler", "Sal av varige driftsmidlar"),
-        L("salg_finansielle_anleggsmidler", "Salg av finansielle anleggsmidler", "Sal av finansielle anleggsmidlar"),
-        L("utdeling_fra_selskaper", "Utdeling fra selskaper", "Utdeling frå selskap"),
-        L("mottatte_avdrag_utlan", "Mottatte avdrag på utlån av egne midler", "Mottekne avdrag på utlån av eigne midlar"),
+        L("sum_investeringsutgifter", "Sum investeringsutgifter",
+          parts=("varige_driftsmidler", "tilskudd_andres_investeringer", "aksjer_andeler", "utlan_egne_midler",
+                 "avdrag_lan")),
+        L("momskompensasjon", "Kompensasjon for merverdiavgift"),
+        L("tilskudd_fra_andre", "Tilskudd fra andre"),
+        L("salg_varige_driftsmidler", "Salg av varige driftsmidler"),
+        L("salg_finansielle_anleggsmidler", "Salg av finansielle anleggsmidler"),
+        L("utdeling_fra_selskaper", "Utdeling fra selskaper"),
+        L("mottatte_avdrag_utlan", "Mottatte avdrag på utlån av egne midler"),
         L("bruk_av_lan", "Bruk av lån", required=True),
         L("sum_investeringsinntekter", "Sum investeringsinntekter",
           parts=("momskompensasjon", "tilskudd_fra_andre", "salg_varige_driftsmidler", "salg_finansielle_anleggsmidler",
                  "utdeling_fra_selskaper", "mottatte_avdrag_utlan", "bruk_av_lan")),
-        L("videreutlan", "Videreutlån", "Vidareutlån"),
-        L("bruk_lan_videreutlan", "Bruk av lån til videreutlån", "Bruk av lån til vidareutlån"),
-        L("avdrag_lan_videreutlan", "Avdrag på lån til videreutlån", "Avdrag på lån til vidareutlån"),
-        L("mottatte_avdrag_videreutlan", "Mottatte avdrag på videreutlån", "Mottekne avdrag på vidareutlån"),
-        L("netto_utgifter_videreutlan", "Netto utgifter videreutlån", "Netto utgifter vidareutlån",
+        L("videreutlan", "Videreutlån"),
+        L("bruk_lan_videreutlan", "Bruk av lån til videreutlån"),
+        L("avdrag_lan_videreutlan", "Avdrag på lån til videreutlån"),
+        L("mottatte_avdrag_videreutlan", "Mottatte avdrag på videreutlån"),
+        L("netto_utgifter_videreutlan", "Netto utgifter videreutlån",
           parts=("videreutlan", "bruk_lan_videreutlan", "avdrag_lan_videreutlan", "mottatte_avdrag_videreutlan")),
-        L("overforing_fra_drift", "Overføring fra drift", "Overføring frå drift"),
-        L("avsetninger_bundne_investeringsfond", "Avsetninger til bundne investeringsfond",
-          "Avsetjingar til bundne investeringsfond"),
+        L("overforing_fra_drift", "Overføring fra drift"),
+        L("avsetninger_bundne_investeringsfond", "Avsetninger til bundne investeringsfond"),
         L("bruk_bundne_investeringsfond", "Bruk av bundne investeringsfond"),
         L("netto_bundne_investeringsfond", "Netto avsetninger til eller bruk av bundne investeringsfond",
-          "Netto avsetjingar til eller bruk av bundne investeringsfond", parts=("avsetninger_bundne_investeringsfond", "bruk_bundne_investeringsfond"), gross=True),
-        L("avsetninger_ubundne_investeringsfond", "Avsetninger til ubundne investeringsfond",
-          "Avsetninger til ubundet investeringsfond", "Avsetjingar til ubundne investeringsfond"),
-        L("bruk_ubundne_investeringsfond", "Bruk av ubundne investeringsfond", "Bruk av ubundet investeringsfond"),
+          parts=("avsetninger_bundne_investeringsfond", "bruk_bundne_investeringsfond"), gross=True),
+        L("avsetninger_ubundne_investeringsfond", "Avsetninger til ubundne investeringsfond"),
+        L("bruk_ubundne_investeringsfond", "Bruk av ubundne investeringsfond"),
         L("netto_ubundne_investeringsfond", "Netto avsetninger til eller bruk av ubundne investeringsfond",
-          "Netto avsetjingar til eller bruk av ubundne investeringsfond", parts=("avsetninger_ubundne_investeringsfond", "bruk_ubundne_investeringsfond"), gross=True),
-        L("dekning_udekket", "Dekning av tidligere års udekket beløp", "Dekning av tidligere års udekket",
-          "Dekning av tidlegare års udekt beløp"),
+          parts=("avsetninger_ubundne_investeringsfond", "bruk_ubundne_investeringsfond"), gross=True),
+        L("dekning_udekket", "Dekning av tidligere års udekket beløp"),
         L("sum_overforing_og_avsetninger", "Sum overføring fra drift og netto avsetninger",
-          "Sum overføring frå drift og netto avsetjingar", parts=("overforing_fra_drift", "netto_bundne_investeringsfond", "netto_ubundne_investeringsfond", "dekning_udekket")),
+          parts=("overforing_fra_drift", "netto_bundne_investeringsfond", "netto_ubundne_investeringsfond",
+                 "dekning_udekket")),
         L("fremfort_udekket", "Fremført til inndekning i senere år (udekket beløp)",
-          "Fremført til inndekning i senere år (udekket)", "Fremført til inndekning i senere år",
-          "Framført til inndekning i seinare år (udekt beløp)", "Framført til inndekning i seinare år",
           parts=("sum_investeringsutgifter", "sum_investeringsinntekter", "netto_utgifter_videreutlan",
                  "sum_overforing_og_avsetninger")),
     ),
@@ -218,7 +316,7 @@ INVESTERING_FORDELING = TableDef(
     lines=(
         *(L(f"del{n}_sum", INVESTERING.by_key[key].label, *INVESTERING.by_key[key].aliases, parts=("*",))
           for n, key in INVESTERING_DELER.items()),
-        L("sum_deler", "Sum del 1-4", "Sum investeringer del 1-4", parts=("del1_sum", "del2_sum", "del3_sum", "del4_sum")),
+        L("sum_deler", "Sum del 1-4", parts=("del1_sum", "del2_sum", "del3_sum", "del4_sum")),
     ),
 )
 
@@ -228,24 +326,25 @@ DRIFT_ART = TableDef(
     paragraph="budsjett- og regnskapsforskriften § 5-6",
     prefix="art",
     lines=(
-        L("rammetilskudd", "Rammetilskudd", "Rammetilskot"),
+        L("rammetilskudd", "Rammetilskudd"),
         L("skatt", "Inntekts- og formuesskatt"),
-        L("eiendomsskatt", "Eiendomsskatt", "Eigedomsskatt"),
+        L("eiendomsskatt", "Eiendomsskatt"),
         L("andre_skatteinntekter", "Andre skatteinntekter"),
-        L("andre_overforinger_staten", "Andre overføringer og tilskudd fra staten", "Andre overføringar og tilskot frå staten"),
-        L("overforinger_fra_andre", "Overføringer og tilskudd fra andre", "Overføringar og tilskot frå andre"),
-        L("brukerbetalinger", "Brukerbetalinger", "Brukarbetalingar"),
-        L("salgs_og_leieinntekter", "Salgs- og leieinntekter", "Sals- og leigeinntekter"),
+        L("andre_overforinger_staten", "Andre overføringer og tilskudd fra staten"),
+        L("overforinger_fra_andre", "Overføringer og tilskudd fra andre"),
+        L("brukerbetalinger", "Brukerbetalinger"),
+        L("salgs_og_leieinntekter", "Salgs- og leieinntekter"),
         L("sum_driftsinntekter", "Sum driftsinntekter",
           parts=("rammetilskudd", "skatt", "eiendomsskatt", "andre_skatteinntekter", "andre_overforinger_staten",
                  "overforinger_fra_andre", "brukerbetalinger", "salgs_og_leieinntekter")),
-        L("lonnsutgifter", "Lønnsutgifter", "Lønsutgifter"),
+        L("lonnsutgifter", "Lønnsutgifter"),
         L("sosiale_utgifter", "Sosiale utgifter"),
-        L("kjop_varer_tjenester", "Kjøp av varer og tjenester", "Kjøp av varer og tenester"),
-        L("overforinger_til_andre", "Overføringer og tilskudd til andre", "Overføringar og tilskot til andre"),
-        L("avskrivninger", "Avskrivninger", "Avskrivinger", "Avskrivingar"),
+        L("kjop_varer_tjenester", "Kjøp av varer og tjenester"),
+        L("overforinger_til_andre", "Overføringer og tilskudd til andre"),
+        L("avskrivninger", "Avskrivninger"),
         L("sum_driftsutgifter", "Sum driftsutgifter",
-          parts=("lonnsutgifter", "sosiale_utgifter", "kjop_varer_tjenester", "overforinger_til_andre", "avskrivninger")),
+          parts=("lonnsutgifter", "sosiale_utgifter", "kjop_varer_tjenester", "overforinger_til_andre",
+                 "avskrivninger")),
         *_finance_and_disposals("sum_driftsinntekter", "sum_driftsutgifter"),
     ),
 )
@@ -258,9 +357,9 @@ GJELD = TableDef(
     signed=False,
     free_rows="forpliktelse",
     lines=(
-        L("startlan", "Startlån", "Lån til videreutlån", "Startlån (videreutlån)"),
-        L("investeringslan", "Lån til finansiering investeringer", "Lån til investeringer", "Lånegjeld ekskl. videreutlån"),
-        L("sum_lanegjeld", "Sum lånegjeld", "Sum", "Lånegjeld", parts=("startlan", "investeringslan")),
+        L("startlan", "Startlån"),
+        L("investeringslan", "Lån til finansiering investeringer"),
+        L("sum_lanegjeld", "Sum lånegjeld", parts=("startlan", "investeringslan")),
     ),
 )
 
@@ -277,11 +376,11 @@ NOKKELTALL = TableDef(
         L("disposisjonsfond_ub", "Disposisjonsfond (UB)"),
         L("areal_formalsbygg", "Areal eide formålsbygg (m2)"),
         L("vedlikehold_per_m2", "Vedlikehold eide formålsbygg (kr per m2)"),
-        L("merforbruk_regnskap", "Merforbruk i regnskapet", "Årets merforbruk i regnskapet"),
+        L("merforbruk_regnskap", "Merforbruk i regnskapet"),
         # a balance (all uncovered merforbruk), not the year's: kommuneloven § 28-1 (3 % of driftsinntektene)
-        L("akkumulert_merforbruk", "Akkumulert merforbruk", "Akkumulert merforbruk (UB)", "Akkumulert meirforbruk"),
+        L("akkumulert_merforbruk", "Akkumulert merforbruk"),
         L("bundne_driftsfond_ub", "Bundne driftsfond (UB)"),
-        L("ubundne_investeringsfond_ub", "Ubundne investeringsfond (UB)", "Ubundet investeringsfond (UB)"),
+        L("ubundne_investeringsfond_ub", "Ubundne investeringsfond (UB)"),
         L("bundne_investeringsfond_ub", "Bundne investeringsfond (UB)"),
         L("gjeldsgrad_oppgitt", "Gjeldsgrad oppgitt (%)"),
         L("netto_driftsresultat_oppgitt", "Netto driftsresultat oppgitt (%)"),
@@ -301,24 +400,24 @@ SELVKOST = TableDef(
     decimals=True,
     area_column="område",
     lines=(
-        L("direkte_kostnader", "Direkte driftskostnader", "Direkte kostnader", "Direkte driftsutgifter"),
-        L("indirekte_kostnader", "Indirekte driftskostnader", "Indirekte kostnader", "Indirekte kostnader (støttefunksjoner)"),
-        L("herav_administrativ_ledelse", "Herav administrativ ledelse", "Herav kostnader til administrativ ledelse"),
-        L("herav_folkevalgte_organer", "Herav folkevalgte organer", "Herav kostnader til folkevalgte organer"),
-        L("herav_eierorganer", "Herav eierorganer", "Herav kostnader til eierorganer"),
-        L("kalkulatoriske_avskrivninger", "Kalkulatoriske avskrivninger", "Kalkulatoriske avskrivinger"),
-        L("kalkulatoriske_renter", "Kalkulatoriske renter", "Kalkulatorisk rente"),
-        L("andre_inntekter", "Andre driftsinntekter", "Andre inntekter"),
-        L("selvkost", "Selvkost", "Sum selvkost"),
+        L("direkte_kostnader", "Direkte driftskostnader"),
+        L("indirekte_kostnader", "Indirekte driftskostnader"),
+        L("herav_administrativ_ledelse", "Herav administrativ ledelse"),
+        L("herav_folkevalgte_organer", "Herav folkevalgte organer"),
+        L("herav_eierorganer", "Herav eierorganer"),
+        L("kalkulatoriske_avskrivninger", "Kalkulatoriske avskrivninger"),
+        L("kalkulatoriske_renter", "Kalkulatoriske renter"),
+        L("andre_inntekter", "Andre driftsinntekter"),
+        L("selvkost", "Selvkost"),
         L("gebyrinntekter", "Gebyrinntekter"),
         L("kalkylerente", "Kalkylerente (%)"),
-        L("fond_ib", "Selvkostfond IB", "Selvkostfond inngående balanse"),
+        L("fond_ib", "Selvkostfond IB"),
         L("fond_ib_negativt", "Selvkostfond IB er negativt (1 = ja)"),
         L("avsetning", "Avsetning til selvkostfond"),
         L("bruk", "Bruk av selvkostfond"),
-        L("fond_renter", "Renter selvkostfond", "Renter på selvkostfond"),
-        L("fond_ub", "Selvkostfond UB", "Selvkostfond utgående balanse"),
-        L("gebyrendring", "Gebyrendring (%)", "Endring i gebyr (%)"),
+        L("fond_renter", "Renter selvkostfond"),
+        L("fond_ub", "Selvkostfond UB"),
+        L("gebyrendring", "Gebyrendring (%)"),
     ),
 )
 

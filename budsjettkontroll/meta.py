@@ -7,7 +7,7 @@ from decimal import Decimal
 from enum import Enum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator, model_validator
 
 
 class Status(str, Enum):
@@ -17,14 +17,20 @@ class Status(str, Enum):
 
 
 class Sign(str, Enum):
-    """How the package prints amounts. Internally everything is incomes negative (the KOSTRA convention)."""
+    """How the package prints amounts. Internally everything is incomes negative (the KOSTRA convention); the
+    conventions and their detection are in signs.py."""
 
     incomes_negative = "incomes_negative"
     incomes_positive = "incomes_positive"
+    unsigned = "unsigned"
+    unsigned_disposals_signed = "unsigned_disposals_signed"
+    unsigned_disposals_opposite = "unsigned_disposals_opposite"
 
     @property
     def factor(self) -> int:
-        return 1 if self is Sign.incomes_negative else -1
+        """One factor for the whole package, as renderers print amounts back: −1 only when every amount is simply
+        turned; a per-line convention is shown inside-out (incomes negative), which the report header says."""
+        return -1 if self is Sign.incomes_positive else 1
 
 
 KINDS = ("regnskap", "budsjett", "plan", "opprinnelig", "revidert")  # the kinds of year column (DESIGN.md)
@@ -101,6 +107,8 @@ class BudgetMeta(BaseModel):
     status: Status = Status.forslag
     unit: Literal["1000 kr"] = "1000 kr"
     sign: Sign = Sign.incomes_negative
+    sign_tables: dict[str, Sign] = Field(default_factory=dict, exclude=True, description=(
+        "per table stem, from a [sign] table in budsjett.toml: drift = \"unsigned\", investering = \"unsigned\" …"))
     years: Years | None = Field(None, description="optional when the column headers say it; wins when given")
     source: Source = Field(default_factory=Source)
     interest_rate: dict[int, Decimal] = Field(default_factory=dict, description="rentepremiss i prosent per år")
@@ -112,6 +120,32 @@ class BudgetMeta(BaseModel):
         "per table stem: the unit (1000 kr) its stated amounts are rounded to, e.g. gjeld = 100000 when the "
         "document gives debt in mrd. kr with one decimal; checks against those amounts allow that rounding"))
     dash_is_zero: bool = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _sign_per_table(cls, data: object) -> object:
+        """`sign = "…"` for the whole package, or a [sign] table: `default = "…"` and one convention per table."""
+        if isinstance(data, dict) and isinstance(data.get("sign"), dict):
+            from .catalogue import TABLES
+
+            data = dict(data)
+            tables = dict(data.pop("sign"))
+            if "default" in tables:
+                data["sign"] = tables.pop("default")
+            unknown = sorted(set(tables) - set(TABLES))
+            if unknown:
+                raise ValueError(f"ukjent tabell {', '.join(unknown)} under [sign]; tabellene er {', '.join(TABLES)}")
+            data["sign_tables"] = tables
+        return data
+
+    @field_serializer("sign")
+    def _sign_as_written(self, sign: Sign) -> str:
+        """A written package's amounts carry one flat factor (writer.py): a per-line convention is written inside-out."""
+        return sign.value if sign.factor == -1 else Sign.incomes_negative.value
+
+    def sign_for(self, stem: str) -> tuple[str, bool]:
+        """The convention declared for a table, and whether budsjett.toml declared it (else it is detected)."""
+        return self.sign_tables.get(stem, self.sign).value, "sign" in self.model_fields_set or stem in self.sign_tables
 
     @field_validator("kommunenummer", mode="before")
     @classmethod

@@ -14,6 +14,7 @@ from .columns import layout
 from .errors import InputError, Problem
 from .meta import BudgetMeta
 from .readers import RawTable, open_workbook, read_csv, read_limited, read_sheet, sheet_rows
+from . import signs
 from .schemas import validate_tables
 
 META_FILE = "budsjett.toml"
@@ -111,6 +112,8 @@ def _finish(meta: BudgetMeta, raws: list[RawTable], source: Path, files: dict[st
             notes.append(note)
     main = budgets[0]
     main.views = budgets[1:]
+    if problems := signs.normalise(main):  # sign conventions: detected per table, normalised here at the edge
+        raise InputError(problems)
     return main
 
 

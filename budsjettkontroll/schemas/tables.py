@@ -13,7 +13,7 @@ from pandera.errors import SchemaErrors
 from ..budget import Row, Table
 from ..catalogue import TABLES, TableDef
 from ..errors import Problem
-from ..labels import closest, normalise
+from ..labels import normalise
 from ..numbers import AmountError, is_blank, parse_amount, parse_decimal
 from ..readers import RawTable
 
@@ -112,7 +112,11 @@ def _columns(raw: RawTable) -> tuple[dict[str, list] | None, list[Problem]]:
             continue  # a heading such as "Herav:"
         record[LABEL] = label
         record[NORM] = normalise(label)
-        match = table.match(label)
+        match, note, refused = table.resolve(label)
+        if note:
+            raw.notes.append(f"{raw.file}:{line}: {note}")
+        if refused:
+            problems.append(Problem(refused, file=raw.file, line=line, table=raw.stem, label=label))
         record[KEY] = match.key if match else None
         record[LINE] = line
         if GROUP in record:
@@ -188,7 +192,7 @@ def _explain(raw: RawTable, frame: pd.DataFrame, errors: SchemaErrors, years: tu
         elif check == "not_nullable" and table.area_column and column == table.area_column:
             problems.append(Problem(f"raden mangler {table.area_column} (f.eks. vann, avløp, renovasjon)", label=label, **at))
         elif check == "not_nullable" and column == KEY:
-            hint = closest(label, table.labels)
+            hint = table.closest_label(label)
             more = f"; mente du «{hint}»?" if hint else ""
             problems.append(Problem(f"ukjent linje for {table.paragraph}{more}", label=label, **at))
         elif check == "amount":  # one table-wide check: name each cell that is not an amount
