@@ -102,6 +102,7 @@ class TableDef:
     # A column that splits the rows into blocks with the same lines (selvkost: "område"). Such a table gives no
     # per-year facts of its own: its provider module reads it block by block.
     area_column: str | None = None
+    legacy: bool = False  # a schedule of the forskrift before 2020: read and judged «ikke vurdert», never templated
     by_key: dict[str, LineDef] = field(default_factory=dict, compare=False, repr=False)
     by_label: dict[str, LineDef] = field(default_factory=dict, compare=False, repr=False)
 
@@ -349,6 +350,48 @@ DRIFT_ART = TableDef(
     ),
 )
 
+# Budsjettskjema 1A of the forskrift before budsjett- og regnskapsforskriften 2019 (in force from the 2020 budget):
+# read so an older document is judged «ikke vurdert: før forskriften gjaldt», not refused line by line. Printed as
+# the old forskrift did, every line positive in its own direction; the sums say which lines are subtracted.
+BUDSJETTSKJEMA_1A = TableDef(
+    stem="budsjettskjema_1a",
+    title="Budsjettskjema 1A – drift (før 2020)",
+    paragraph="forskrift 15. desember 2000 nr. 1423 om årsbudsjett § 6 (budsjettskjema 1A, før 2020)",
+    prefix="l1a",
+    signed=False,
+    legacy=True,
+    lines=(
+        L("skatt", "Skatt på inntekt og formue"),
+        L("rammetilskudd", "Ordinært rammetilskudd"),
+        L("eiendomsskatt", "Skatt på eiendom"),
+        L("andre_skatter", "Andre direkte eller indirekte skatter"),
+        L("andre_statstilskudd", "Andre generelle statstilskudd"),
+        L("sum_frie_inntekter", "Sum frie disponible inntekter",
+          parts=("skatt", "rammetilskudd", "eiendomsskatt", "andre_skatter", "andre_statstilskudd")),
+        L("renteinntekter", "Renteinntekter og utbytte"),
+        L("gevinst", "Gevinst finansielle instrumenter (omløpsmidler)"),
+        L("renteutgifter", "Renteutgifter, provisjoner og andre finansutgifter"),
+        L("tap", "Tap finansielle instrumenter (omløpsmidler)"),
+        L("avdrag", "Avdrag på lån"),
+        L("netto_finans", "Netto finansinntekter/-utgifter",
+          parts=("renteinntekter", "gevinst", "-renteutgifter", "-tap", "-avdrag")),
+        L("dekning_merforbruk", "Til dekning av tidligere regnskapsmessig merforbruk"),
+        L("ubundne_avsetninger", "Til ubundne avsetninger"),
+        L("bundne_avsetninger", "Til bundne avsetninger"),
+        L("bruk_mindreforbruk", "Bruk av tidligere regnskapsmessig mindreforbruk"),
+        L("bruk_ubundne", "Bruk av ubundne avsetninger"),
+        L("bruk_bundne", "Bruk av bundne avsetninger"),
+        L("netto_avsetninger", "Netto avsetninger",
+          parts=("-dekning_merforbruk", "-ubundne_avsetninger", "-bundne_avsetninger", "bruk_mindreforbruk",
+                 "bruk_ubundne", "bruk_bundne")),
+        L("overfort_investering", "Overført til investeringsbudsjettet"),
+        L("til_fordeling", "Til fordeling drift",
+          parts=("sum_frie_inntekter", "netto_finans", "netto_avsetninger", "-overfort_investering")),
+        L("sum_fordelt", "Sum fordelt til drift (fra skjema 1B)"),
+        L("mer_mindreforbruk", "Merforbruk/mindreforbruk", parts=("til_fordeling", "-sum_fordelt")),
+    ),
+)
+
 GJELD = TableDef(
     stem="gjeld",
     title="Gjeld og langsiktige forpliktelser",
@@ -423,5 +466,5 @@ SELVKOST = TableDef(
 
 TABLES: dict[str, TableDef] = {
     t.stem: t for t in (DRIFT, DRIFT_FORDELING, INVESTERING, INVESTERING_FORDELING, DRIFT_ART, GJELD, NOKKELTALL,
-                        SELVKOST)
+                        SELVKOST, BUDSJETTSKJEMA_1A)
 }

@@ -14,7 +14,7 @@ from dataclasses import dataclass, fields
 
 _NOT_WORD = re.compile(r"[^0-9a-zæøåäöü]+")
 # The first word of a sum line as printed, typos included («Som disponering/dekning …», «Summ …»).
-_SUM_WORDS = {"sum", "som", "summ", "sume", "sun", "sums", "totalt", "total", "totalsum", "korrigert", "korr"}
+_SUM_WORDS = {"sum", "som", "summ", "sume", "sun", "sums", "totalt", "totalsum", "korrigert", "korr"}
 _SUM_END = re.compile(r"(\bi alt|\btotalt|\bsum)\s*:?\s*$")
 SUM_CUTOFF = 0.85  # how alike a misspelt sum label must be to a known sum line to be read as it
 

@@ -23,6 +23,8 @@ def template_budget(first_plan_year: int | None = None) -> Budget:
     years = meta.years.all
     tables = {}
     for stem, tdef in TABLES.items():
+        if tdef.legacy:
+            continue
         rows = []
         for line in tdef.lines:
             if line.key in _SKIP:

@@ -60,7 +60,68 @@ PACKAGES: dict[str, tuple[str, str, str, str, dict[str, str], str]] = {
          "investering": "stavanger_2020_bevilgningsoversikt_investering_5_5.csv"},
         # the same report prints § 5-4 and § 5-5 as unsigned amounts (SOURCES.md); declared per table
         '[sign]\ndrift = "unsigned"\ninvestering = "unsigned"\n'),
+    "stavanger-2016-2019-1a": (
+        "Stavanger", "Handlings- og økonomiplan 2016-2019, 10.1.2 Budsjettskjema 1A – drift (før 2020-forskriften)",
+        "vedtatt", "https://www.stavanger.kommune.no/ (HØP 2016-2019, 10.1.2)",
+        {"budsjettskjema_1a": "stavanger_2016-2019_budsjettskjema_1a_legacy.csv"}, ""),
 }
+
+
+# The tables that are not statutory schedules, or that the package format cannot hold yet, and why.
+NOT_SCHEDULES: dict[str, str] = {
+    "hustadvika_2021_note9_langsiktig_gjeld.csv":
+        "a note (langsiktig gjeld by kind, løpetid and rente), not a schedule; its rows are loans by purpose and its "
+        "columns are not years, so it is no gjeld.csv (debt per year). Its one identity (1 316 108 + 81 274 = "
+        "1 397 382) is checked by ../shared/realworld/check_identities.py.",
+    "hustadvika_2021_note9_gjeld_etter_rentebetingelser.csv":
+        "a note (debt by fixed/floating interest), not a schedule; no line the rules use.",
+    "fraena_2016_note7_minsteavdrag.csv":
+        "a note under kommuneloven 1992 § 50 (pre-2020 law, weighted remaining lifetime), with a unit anomaly "
+        "(lånegjeld printed in kroner in a table «i hele tusen»); the § 14-18 rule does not apply to it.",
+    "austevoll_2020_regnskap_nokkeltal_del1.csv":
+        "key figures in mill. kr from a news page (no unit printed, urevidert); nokkeltall.csv holds premises in "
+        "1000 kr per year of a budget package, so there is nothing to judge them against.",
+    "austevoll_2020_regnskap_nokkeltal_del2_maltal.csv":
+        "percent ratios and måltal of an urevidert regnskap; the percent values cannot be recomputed from a "
+        "schedule here (del 1 is in mill. kr and not a schedule).",
+    "bodo_2016-2020_regnskap_finansielle_nokkeltall.csv":
+        "key figures in percent with targets whose direction (≥/≤) is not printed; a policy pack needs the "
+        "direction, and guessing it would be a silent misreading.",
+    "lunner_2026_finansielle_maltall_vedtak.csv":
+        "a list of måltall in a vedtak text, not a table; «justert» netto driftsresultat is not defined on the page.",
+    "sandnes_2021-2024_finansielle_maltall.csv":
+        "2019 actuals of the merged kommuner and targets in percent; not a schedule, no year of the økonomiplan.",
+    "stavanger_2020-2021_finansielle_maltall.csv":
+        "percent key figures and targets per column kind; not a schedule (the § 5-4 figures they are computed "
+        "from are in stavanger-2020-regnskap).",
+    "stavanger_2020-2021_minimumsavdrag.csv":
+        "a note of § 14-18 worked examples at 01.01 for a kommune and a KF; columns are entities, not years, and "
+        "lånegjeld is printed negative; nokkeltall.csv cannot hold two entities.",
+    "stavanger_2020_netto_driftsresultat_disponering.csv":
+        "table 3.12 (netto driftsresultat og disponering) has an «avvik» column (regnskap minus justert) and a "
+        "second «(spesifikasjon)» block that repeats the net fund lines with strykninger inside them; the package "
+        "format has no årsavslutning schedule yet, so it is not checked (its netto/sum lines hold within 1).",
+    "stavanger_2021_netto_driftsresultat_arsavslutning.csv":
+        "table 4.13 (årsavslutningsdisposisjoner drift): lines «i henhold til årsbudsjettet og fullmakter» are the "
+        "fund lines before strykninger, then «Årets budsjettavvik», strykninger and avsetning of mindreforbruk; "
+        "no schedule of the package format has these lines and an «avvik» column, so it is not checked.",
+    "stavanger_2021_budsjettavvik_arsavslutning_investering.csv":
+        "table 14.2 (budsjettavvik og årsavslutningsdisposisjoner investering) with a «henvisning» column of "
+        "paragraphs; the same reason as 4.13.",
+}
+
+
+def write_readme(target: Path) -> None:
+    lines = ["# Real schedules as test packages", "",
+             "Built by `python scripts/make_realworld.py` from `../shared/realworld/` (SOURCES.md there says where each",
+             "table comes from, its sign convention, the identities that hold and the real anomalies). The CSV files are",
+             "copied unchanged: names, signs and column headers as printed. tests/test_realworld.py asserts each",
+             "package's outcome.", "", "## Packages", "", "| package | tables | source |", "|---|---|---|"]
+    for name, (kommune, title, _status, _url, files, _extra) in PACKAGES.items():
+        lines.append(f"| `{name}` | {', '.join(f'{s}.csv' for s in files)} | {title} ({', '.join(files.values())}) |")
+    lines += ["", "## Tables that are not checked, and why", ""]
+    lines += [f"* `{name}`: {why}" for name, why in NOT_SCHEDULES.items()]
+    (target / "README.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 def write(source: Path, target: Path) -> list[Path]:
@@ -91,6 +152,7 @@ def main(argv: list[str]) -> int:
         return 2
     for folder in write(args.source, TARGET):
         print(folder.relative_to(ROOT))
+    write_readme(TARGET)
     return 0
 
 
