@@ -33,7 +33,7 @@ def _words(label: str) -> str:
 def looks_like_sum(label: str) -> bool:
     """«Sum …», «Som …» (a typo seen in print), «Totalt», «Korrigert sum …», «… i alt»: a total, not an area."""
     words = _words(label)
-    if not words:
+    if not words or not str(label).strip()[:1].isalpha():  # «@SUM(A1:A9)», «=SUM(…)» are formula text, not a label
         return False
     first = words.split()[0]
     return first in _SUM_WORDS or first.startswith(("sum", "totalsum")) or bool(_SUM_END.search(words))
