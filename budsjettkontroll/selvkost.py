@@ -9,6 +9,7 @@ område (tak or full kostnadsdekning) and the published kalkylerente in rules/pa
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
@@ -34,7 +35,7 @@ NOT_IN_COST_BASE = ("herav_administrativ_ledelse", "herav_folkevalgte_organer", 
 NON_NEGATIVE = (*COST_TERMS, *NOT_IN_COST_BASE, "andre_inntekter", "selvkost", "gebyrinntekter", "kalkylerente",
                 "avsetning", "bruk")
 TYPE_TEXT = {"tak": "tak: gebyrinntektene kan ikke overstige selvkost",
-             "full": "full kostnadsdekning: gebyrinntektene skal dekke selvkost"}
+             "full": "full kostnadsdekning: gebyrinntektene skal dekke selvkost og kan ikke overstige den"}
 
 
 # --- parameters: published kalkylerente and the legal type of each område ------------------------------------
@@ -60,12 +61,49 @@ class RateFile(BaseModel):
     values: dict[int, PublishedRate]
 
 
+class DatedText(BaseModel):
+    """A legal basis in force from one date to another (a law replaced, a paragraph reworded)."""
+
+    model_config = ConfigDict(extra="forbid")
+    text: str
+    valid_from: dt.date | None = None
+    valid_to: dt.date | None = None
+
+    def in_force(self, year: int) -> bool:
+        return (self.valid_from is None or self.valid_from <= dt.date(year, 12, 31)) and \
+            (self.valid_to is None or self.valid_to >= dt.date(year, 1, 1))
+
+
 class AreaType(BaseModel):
     model_config = ConfigDict(extra="forbid")
+    # tak: the fee may not exceed selvkost; full: the fee shall cover selvkost and (selvkost being the measure) may not
+    # exceed it either, so a «full» område is judged against both the floor and the ceiling
     type: Literal["tak", "full"]
     aliases: list[str] = []
-    hjemmel: str
+    hjemmel: str | list[DatedText]
     sikkerhet: Literal["S", "S~", "M"]  # lovregler.md: S confirmed in a source, S~ nearly, M the model's reading
+    # KDD's selvkost guidance (H-2465): deficits for fees under pbl, matrikkellova and eierseksjonsloven may not be
+    # carried forward to later years
+    underskudd_kan_fremfores: bool = True
+    note: str | None = None
+
+    def hjemmel_for(self, year: int | None) -> str:
+        """The legal basis in force in `year` (all periods, dated, when no year is given)."""
+        if isinstance(self.hjemmel, str):
+            return self.hjemmel
+        periods = [h for h in self.hjemmel if year is None or h.in_force(year)]
+        if len(periods) == 1 and year is not None:
+            return periods[0].text
+        return "; ".join(f"{_period_text(h)}: {h.text}" for h in periods) or "–"
+
+
+def _period_text(h: DatedText) -> str:
+    day = lambda d: f"{d.day}.{d.month}.{d.year}"  # noqa: E731
+    if h.valid_from and h.valid_to:
+        return f"{day(h.valid_from)}–{day(h.valid_to)}"
+    if h.valid_from:
+        return f"fra {day(h.valid_from)}"
+    return f"til {day(h.valid_to)}" if h.valid_to else "alltid"
 
 
 class AreaFile(BaseModel):
@@ -258,7 +296,7 @@ def _origin_text(origin: int | None, state: FundState | None) -> str:
 
 
 FIELDS: dict[str, str] = {
-    "omrade": TEXT, "lovtype": TEXT, "hjemmel": TEXT,
+    "omrade": TEXT, "lovtype": TEXT, "hjemmel": TEXT, "underskudd_kan_fremfores": BOOL, "fremfort_underskudd": NUMBER,
     **dict.fromkeys(COST_TERMS, NUMBER), "andre_inntekter": NUMBER,
     "selvkost_beregnet": NUMBER, "selvkost_oppgitt": NUMBER, "selvkost": NUMBER, "selvkost_avvik": NUMBER, "ledd": NUMBER,
     "gebyrinntekter": NUMBER, "dekningsgrad": NUMBER, "dekningsgrad_pst": TEXT, "resultat": NUMBER,
@@ -306,6 +344,7 @@ FIELD_LABELS.update({
     "ikke_tillatte_kostnader": f"herav-linjene for administrativ ledelse, folkevalgte organer og eierorganer ({STEM}.csv)",
     "kommunal_deflator": "«Kommunal deflator (%)» (nokkeltall.csv)",
     "alder_eldste_overskudd": _TRACKING, "eldste_overskudd": "eldste overskudd i selvkostfondet",
+    "fremfort_underskudd": f"underskudd i selvkostfondet ved utgangen av året («Selvkostfond UB», eller {_TRACKING})",
     "alder_eldste_underskudd": _TRACKING, "eldste_underskudd": "eldste underskudd i selvkostfondet",
 })
 
@@ -319,6 +358,13 @@ def _age_fields(kind: str, sign: int, year: int, state: FundState | None) -> dic
             f"eldste_{kind}": abs(amount),
             f"eldste_{kind}_fra": _origin_text(origin, state),
             f"frist_{kind}": str(origin + RETURN_WITHIN) if origin is not None else "–"}
+
+
+def _carried_deficit(ub: Decimal | None, computed: Decimal | None, state: FundState | None) -> Decimal | None:
+    """The deficit the fund carries forward at the end of the year (a negative fund, as a positive amount): the
+    stated UB, else the rolled one, else the tracked balance; 0 for a surplus."""
+    balance = ub if ub is not None else computed if computed is not None else (state.balance if state else None)
+    return None if balance is None else max(-balance, Decimal(0))
 
 
 def area_year(f: Facts, area: Area, year: int, state: FundState | None) -> dict[str, Any]:
@@ -346,7 +392,10 @@ def area_year(f: Facts, area: Area, year: int, state: FundState | None) -> dict[
     dekningsgrad = None if gebyr is None or not selvkost else (gebyr / selvkost * 100).quantize(Decimal("0.1"))
     rates = published_rates()
     return {
-        "omrade": area.name, "lovtype": typed[1].type if typed else "ukjent", "hjemmel": typed[1].hjemmel if typed else "–",
+        "omrade": area.name, "lovtype": typed[1].type if typed else "ukjent",
+        "hjemmel": typed[1].hjemmel_for(year) if typed else "–",
+        "underskudd_kan_fremfores": typed[1].underskudd_kan_fremfores if typed else True,
+        "fremfort_underskudd": _carried_deficit(ub, ub_beregnet, state),
         **{k: v(k) for k in COST_TERMS}, "andre_inntekter": v("andre_inntekter"),
         "selvkost_beregnet": beregnet, "selvkost_oppgitt": oppgitt, "selvkost": selvkost,
         "selvkost_avvik": _sub(oppgitt, beregnet), "ledd": len(COST_TERMS) + 1,
@@ -387,10 +436,11 @@ def _all_area_years(f: Facts) -> list[Item]:
     return _items(f)
 
 
-@collection("selvkost_tak", FIELDS, "Selvkostområdene der selvkost er et tak for gebyrinntektene, hvert år.",
+@collection("selvkost_tak", FIELDS, "Selvkostområdene der selvkost er et tak for gebyrinntektene (også områdene med "
+            "full kostnadsdekning: der er selvkost både gulv og tak), hvert år.",
             inputs=("collection:selvkost_omrader",))
 def _ceiling_area_years(f: Facts) -> list[Item]:
-    return [i for i in f.items("selvkost_omrader") if i.values["lovtype"] == "tak"]
+    return [i for i in f.items("selvkost_omrader") if i.values["lovtype"] in ("tak", "full")]
 
 
 @collection("selvkost_full", FIELDS, "Selvkostområdene med krav om full kostnadsdekning, hvert år.",
@@ -411,14 +461,15 @@ def _area_types(f: Facts) -> list[Item]:
         out.append(Item(area.name, None, {
             "omrade": area.name, "kjent": typed is not None, "lovtype": typed[1].type if typed else "ukjent",
             "lovtype_tekst": TYPE_TEXT[typed[1].type] if typed else "ukjent",
-            "hjemmel": typed[1].hjemmel if typed else "–", "kjente_omrader": known}, stem=STEM, line=area.line))
+            "hjemmel": typed[1].hjemmel_for(None) if typed else "–", "kjente_omrader": known}, stem=STEM, line=area.line))
     return out
 
 
 @figure("kalkylerente_publisert", unit="%", label="publisert kalkylerente for året (rules/parameters/kalkylerente.yaml)",
         inputs=("param:kalkylerente",))
 def kalkylerente_publisert(f: Facts, year: int) -> Decimal | None:
-    """Selvkostforskriften § 5: the year's average 5-year swap rate + ½ percentage point, as published (KBN);
+    """Selvkostforskriften § 5: for 2020-2025 the year's average 5-year swap rate + ½ percentage point; from 2026 the
+    year's average 3-month NIBOR + 0,7 percentage point (FOR-2025-09-12-1858). As published (KBN), with its source;
     None for a year with no published value in rules/parameters/kalkylerente.yaml."""
     entry = published_rates().get(year)
     return entry.value if entry else None

@@ -85,7 +85,30 @@ def test_example_has_exactly_its_one_designed_breach_and_exercises_every_selvkos
                if f.status == "fail" and f.severity in ("error", "warning")]
     assert failing == [("SK-fond-femarsregel", 2025, "avløp")]
     passed = {f.rule for f in result.findings if f.pack == "selvkost" and f.status == "pass"}
-    assert passed == {rule.spec.id for rule in load_pack("selvkost").rules}
+    # the example has no accounts for 2026, so the kalkylerente rule in force from 2026 has nothing to judge
+    assert passed == {rule.spec.id for rule in load_pack("selvkost").rules} - {"SK-kalkylerente-2026"}
+
+
+def test_dated_rules_judge_each_year_by_the_rule_in_force_that_year():
+    """Kalkylerente: the swap rule for 2020-2025, the NIBOR rule from 2026; VA fee ceiling: the old act to 2025, the
+    new act from 2026 (issue 13 items 15-16). A year is never judged by both."""
+    from budsjettkontroll.meta import BudgetMeta
+
+    budget = load_package("eksempel-selvkost").copy()
+    data = budget.meta.model_dump()
+    data["years"] = {"regnskap": [2020, 2021, 2022, 2026], "budsjett": [2023], "plan": [2024, 2025, 2027]}
+    budget.meta = BudgetMeta.model_validate(data)
+    findings = run_check(budget).findings
+    years = lambda rule: {f.year for f in findings if f.rule == rule}  # noqa: E731
+    assert years("SK-kalkylerente") == {2020, 2021, 2022}
+    assert years("SK-kalkylerente-2026") == {2026}
+    assert max(years("SK-tak")) == 2025 and years("SK-tak-2026") == {2026, 2027}
+    vann_2026 = [f for f in findings if f.rule == "SK-tak-2026" and f.subject == "vann"]
+    assert vann_2026 and all(f.status == "pass" for f in vann_2026)
+    pack = load_pack("selvkost")
+    spec = {r.spec.id: r.spec for r in pack.rules}
+    assert str(spec["SK-kalkylerente"].valid_to) == "2025-12-31" and str(spec["SK-kalkylerente-2026"].valid_from) == "2026-01-01"
+    assert str(spec["SK-tak"].valid_to) == "2025-12-31" and str(spec["SK-tak-2026"].valid_from) == "2026-01-01"
 
 
 def test_the_selvkost_pack_runs_in_check_on_both_bundled_packages():
