@@ -10,38 +10,23 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from importlib import resources
 
-import yaml
-
+from .errors import InputError
 from .labels import closest, closest_sum, looks_like_sum, normalise
+from .safeload import load_yaml
 
 ALIASES_FILE = "catalogue_aliases.yaml"
 # Sections of the alias file that apply to several schedules (the lines § 5-4 and § 5-6 share).
 SHARED_SECTIONS = {"felles_drift": ("drift", "drift_art")}
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """The safe loader, refusing a key written twice in one mapping (the second would silently win)."""
-
-
-def _mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
-    seen: dict[object, int] = {}
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=deep)
-        if key in seen:
-            line = key_node.start_mark.line + 1
-            raise ValueError(f"{ALIASES_FILE}:{line}: «{key}» står også på linje {seen[key]}")
-        seen[key] = key_node.start_mark.line + 1
-    return loader.construct_mapping(node, deep=deep)
-
-
-_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
-
-
 def load_aliases(text: str | None = None) -> dict[str, dict[str, tuple[str, ...]]]:
     """Schedule stem → line key → the other names real documents print for it (catalogue_aliases.yaml)."""
     if text is None:
         text = (resources.files("budsjettkontroll") / ALIASES_FILE).read_text(encoding="utf-8")
-    data = yaml.load(text, Loader=_UniqueKeyLoader) or {}
+    try:
+        data = load_yaml(text, ALIASES_FILE) or {}  # the one safe reader: duplicate keys refused, naming both lines
+    except InputError as exc:  # package data: a broken file is the tool's fault, not the user's input
+        raise ValueError(str(exc)) from None
     out: dict[str, dict[str, tuple[str, ...]]] = {}
     for section, lines in data.items():
         for stem in SHARED_SECTIONS.get(section, (section,)):

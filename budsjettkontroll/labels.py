@@ -130,8 +130,10 @@ def closest_sum(label: str, known: dict[str, str], cutoff: float = SUM_CUTOFF) -
     """A misspelt sum line («Sum bevilinger drift, netto») read as the one known sum label (→ its key in `known`)
     it is near enough to, and of the same kind; None when none is, or when two are equally near."""
     wanted = normalise(label)
+    digits = re.sub(r"\D", "", wanted)  # «Sum del 1» is not «Sum del 1-4»: numbers are never fuzzy
     scored = sorted(((difflib.SequenceMatcher(None, wanted, normalise(text)).ratio(), key)
-                     for text, key in known.items() if compatible(label, text)), reverse=True)
+                     for text, key in known.items()
+                     if compatible(label, text) and re.sub(r"\D", "", normalise(text)) == digits), reverse=True)
     if not scored or scored[0][0] < cutoff:
         return None
     best_score, best = scored[0]

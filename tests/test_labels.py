@@ -42,7 +42,7 @@ def test_an_alias_mapped_to_two_lines_is_refused():
 
 
 def test_the_alias_file_refuses_a_line_written_twice_and_aliases_that_are_not_text():
-    with pytest.raises(ValueError, match="«utbytter» står også på linje 2"):
+    with pytest.raises(ValueError, match="«utbytter» er oppgitt to ganger \\(linje 2 og 3\\)"):
         load_aliases("drift:\n  utbytter: [Utbyte]\n  utbytter: [Utbyttar]\n")
     with pytest.raises(ValueError, match="må være en liste med tekster"):
         load_aliases("drift:\n  utbytter: Utbyte\n")
@@ -210,3 +210,12 @@ def test_a_misspelt_sum_is_matched_only_to_a_sum_of_the_same_kind():
     assert art.resolve("Sum driftsinntekte")[0].key == "sum_driftsinntekter"
     assert art.resolve("Sum driftsutgifte")[0].key == "sum_driftsutgifter"
     assert art.resolve("Sum lønn og sosiale utgifter")[0] is None  # no sum line is near enough: not guessed
+
+
+def test_numbers_in_a_sum_label_are_never_fuzzy():
+    """«Sum del 1» in § 5-5 andre ledd is the sum of del 1, never «Sum del 1-4»; an unknown numbered sum is refused."""
+    table = TABLES["investering_fordeling"]
+    assert table.resolve("Sum del 1")[0].key == "del1_sum"
+    assert table.resolve("Sum del 1-4")[0].key == "sum_deler"
+    line, note, refused = table.resolve("Sum del 5")
+    assert line is None and "ser ut som en sumlinje" in refused and "prosjekt" in refused
