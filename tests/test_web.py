@@ -533,3 +533,15 @@ def test_a_change_rereads_no_file(client, monkeypatch):
         fields[page.cells[("område", "Oppvekst", "2026")]] = amount
         assert "ikke saldert" in read(post(client, "/beregn", fields).text).balance[2026]["text"]
     assert [f for f in opened if f.endswith((".csv", ".toml", ".yaml", ".xlsx", ".html"))] == [], opened
+
+
+def test_allowed_hosts_follow_the_served_address():
+    from budsjettkontroll.web.guard import LocalOnly, allowed_hosts
+
+    assert allowed_hosts("127.0.0.1", 8000) == {"127.0.0.1:8000", "localhost:8000"}
+    assert "127.0.0.1" in allowed_hosts("127.0.0.1", 80)  # the default port is left out of Host
+    lan = LocalOnly(None, "0.0.0.0", 8000, 1)
+    assert lan.host_ok("192.168.1.20:8000") and lan.host_ok("[fe80::1]:8000")
+    assert not lan.host_ok("evil.example:8000") and not lan.host_ok("192.168.1.20:8001")
+    loopback = LocalOnly(None, "127.0.0.1", 8000, 1)
+    assert not loopback.host_ok("192.168.1.20:8000") and not loopback.host_ok(None)

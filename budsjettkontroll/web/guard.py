@@ -29,6 +29,8 @@ def allowed_hosts(host: str, port: int) -> set[str]:
     names = {f"127.0.0.1:{port}", f"localhost:{port}"}
     if host not in ("127.0.0.1", "localhost"):
         names.add(f"[{host}]:{port}" if ":" in host else f"{host}:{port}")
+    if port == 80:  # a browser leaves the default port out of Host and Origin
+        names |= {name.rsplit(":", 1)[0] for name in names}
     return names
 
 
@@ -50,6 +52,8 @@ class LocalOnly:
             return True
         if self.any_ip:
             name, _, port = value.rpartition(":")
+            if self.port == 80 and (not name or name.endswith("]")):  # no port given: «10.0.0.5», «[::1]»
+                name, port = value, "80"
             return port == str(self.port) and _is_ip(name)
         return False
 
