@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from ..amend import AVDRAG, AVSKRIVNINGER, FINANSIERING, KIND_WORD, MINIMUMSAVDRAG, RENTER, SALDO, YearBalance
+from ..amend import KIND_WORD, YearBalance
 from ..catalogue import TABLES
 from ..numbers import format_amount
 from .workspace import Evaluation
@@ -182,5 +182,4 @@ def problems(ev: Evaluation) -> list[dict[str, Any]]:
 def context(ev: Evaluation) -> dict[str, Any]:
     return {"ev": ev, "plan": ev.plan, "years": years(ev), "derived": derived_by_row(ev), "headlines": headlines(ev),
             "key_figures": key_figures(ev), "rule_changes": rule_changes(ev), "problems": problems(ev),
-            "notes": ev.result.notes if ev.result else [], "ms": f"{ev.seconds * 1000:.0f}",
-            "kinds": {FINANSIERING, RENTER, AVDRAG, AVSKRIVNINGER, MINIMUMSAVDRAG, SALDO}}
+            "notes": ev.result.notes if ev.result else [], "ms": f"{ev.seconds * 1000:.0f}"}
