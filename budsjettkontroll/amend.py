@@ -206,10 +206,57 @@ class AmendResult:
         for key, row in after.items():
             old = before.get(key, {})
             out.append({"id": row.get("id"), "name": row.get("name"), "year": row.get("year"), "unit": row.get("unit"),
-                        "before": old.get("value"), "after": row.get("value"), "level_before": old.get("level"),
+                        "before": old.get("value"), "after": row.get("value"),
+                        "shown_before": old.get("shown"), "shown_after": row.get("shown"),
+                        "level_before": old.get("level"),
                         "level_after": row.get("level"), "band_before": old.get("band"), "band_after": row.get("band"),
                         "changed": old.get("value") != row.get("value") or old.get("level") != row.get("level")})
         return out
+
+    def inherited(self) -> list:
+        """Warnings (and errors) of the amended budget that the base budget already had: not the proposal's doing."""
+        before = {(f.rule, f.year, f.subject) for f in self.base.findings if f.status == "fail"
+                  and f.severity in ("error", "warning")}
+        return [f for f in self.amended.findings if f.status == "fail" and f.severity in ("error", "warning")
+                and (f.rule, f.year, f.subject) in before]
+
+    def new_breaches(self) -> list:
+        """Breaches of the amended budget that the base budget did not have."""
+        before = {(f.rule, f.year, f.subject) for f in self.base.findings if f.status == "fail"}
+        return [f for f in self.amended.findings if f.status == "fail" and f.severity in ("error", "warning")
+                and (f.rule, f.year, f.subject) not in before]
+
+    def sign_hints(self) -> dict[int, str]:
+        """Per change number, a hint when its sign looks wrong (issue 14 item 3): the line ends up against its
+        nature (a positive «bruk», a negative «avsetning» in the internal convention), or a financing line's
+        change makes a gap grow where the opposite sign would close it. The hint names the opposite amount."""
+        hints: dict[int, str] = {}
+        factor = self.base.budget.meta.sign.factor
+        for change in self.changes:
+            nature = line_nature(change.key)
+            if nature is None or not change.amounts:
+                continue
+            reasons = []
+            table = self.amended.budget.tables.get(change.stem)
+            row = table.row(change.key) if table is not None and change.key else None
+            for year in sorted(change.amounts):
+                value = row.values.get(year) if row is not None else None
+                if value is not None and ((nature == "income" and value > 0) or (nature == "cost" and value < 0)):
+                    word = "positiv" if value * factor > 0 else "negativ"
+                    reasons.append(f"«{change.label}» blir {word} ({format_amount(value * factor)}) i {year}")
+                    break
+            side = "investering" if change.stem.startswith("investering") else "drift"
+            for b in self.balance:
+                effect = next((getattr(c, side) for c in b.causes if c.number == change.number), 0)
+                gap = b.investering_after if side == "investering" else b.drift_after
+                if effect > 0 and gap is not None and gap > 0 and abs(gap - 2 * effect) < gap:
+                    reasons.append(f"endringen øker {'udekket beløp' if side == 'investering' else 'merforbruket'} "
+                                   f"i {b.year} med {format_amount(effect)}; motsatt fortegn ville minsket det")
+                    break
+            if reasons:
+                opposite = ", ".join(f"{format_amount(-a)}" for _, a in sorted(change.amounts.items()))
+                hints[change.number] = f"mente du {opposite}? " + "; ".join(reasons)
+        return hints
 
     def rule_changes(self) -> list[dict[str, Any]]:
         """Findings whose status differs between the base and the amended budget."""
@@ -227,6 +274,22 @@ class AmendResult:
                                      "det ikke, "
                                      "men toleransen er en annen i det endrede budsjettet") if same else None})
         return out
+
+
+INCOME_KEYS = ("rammetilskudd", "skatt", "eiendomsskatt", "andre_generelle_driftsinntekter", "momskompensasjon",
+               "tilskudd_fra_andre", "salg_varige_driftsmidler", "salg_finansielle_anleggsmidler", "overforing_fra_drift")
+
+
+def line_nature(key: str | None) -> str | None:
+    """«income» for a line that is an income or a financing (bruk av fond, bruk av lån, skatt …: negative inside),
+    «cost» for an avsetning (positive inside), None for lines that may be either."""
+    if not key:
+        return None
+    if key.startswith("bruk_") or key in INCOME_KEYS:
+        return "income"
+    if key.startswith("avsetninger_"):
+        return "cost"
+    return None
 
 
 def _section_rows(result: CheckResult) -> dict[tuple, dict[str, Any]]:

@@ -325,11 +325,12 @@ def amend(
     try:
         results = run_all(load_package(base), amendments, policy)
         name = fmt.value if fmt else choose_format(None, output)
-        from .report import amend_json, amend_terminal
-
         opts = {"fail_on": fail_on.value, "color": name == "rich" and output is None}
-        if name in ("rich", "text", "json"):
-            text = (amend_json if name == "json" else amend_terminal).render(results, opts)
+        if name in ("rich", "text", "json", "html"):
+            import importlib
+
+            module = {"json": "amend_json", "html": "amend_html"}.get(name, "amend_terminal")
+            text = importlib.import_module(f"budsjettkontroll.report.{module}").render(results, opts)
         else:  # the check formats: markdown shows the proposals; the others report each amended budget
             from .report import renderer as check_renderer
 

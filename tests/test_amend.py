@@ -24,8 +24,8 @@ PLAN = [2024, 2025, 2026, 2027]
 runner = CliRunner()
 
 
-def cli(*args: str):
-    return runner.invoke(app, [str(a) for a in args])
+def cli(*args: str, env: dict | None = None):
+    return runner.invoke(app, [str(a) for a in args], env=env)
 
 
 def whole(value) -> int:
@@ -456,7 +456,7 @@ belop = { 2024 = -4000, 2025 = -4000 }
 
 def test_several_proposals_side_by_side_and_exit_code():
     result = cli("amend", "asker-hp-2024-2027", "endringsforslag-omfordeling", "endringsforslag-udekket",
-                 "endringsforslag-flerbrukshall", "--format", "text")
+                 "endringsforslag-flerbrukshall", "--format", "text", env={"COLUMNS": "220"})
     assert result.exit_code == 1
     out = result.output
     assert "Sammenligning av forslagene" in out
@@ -484,7 +484,7 @@ def test_json_has_changes_consequences_balance_key_figures_and_findings():
                                    "paragraph": "budsjett- og regnskapsforskriften § 5-4 andre ledd",
                                    "line": "Oppvekst", "del": None, "new": False, "financing": {},
                                    "amounts": {"2024": 20000, "2025": 25000, "2026": 25000, "2027": 25000},
-                                   "file_line": first["changes"][0]["file_line"]}
+                                   "file_line": first["changes"][0]["file_line"], "sign_hint": None}
     interest = next(d for d in second["derived"] if d["kind"] == "renter")
     assert interest["amounts"] == {"2025": 1280, "2026": 4480, "2027": 6315} and interest["source"] == 1
     assert second["premises"]["nedbetalingstid"] == 30 and second["premises"]["rente"]["2025"] == 4
@@ -554,3 +554,102 @@ def test_loan_roll_forward_is_judged_at_the_precision_the_document_states(asker)
     undeclared.meta.precision = {}
     result = amend(undeclared, "endringsforslag-flerbrukshall")
     assert any(f.status == "fail" for f in result.amended.findings if f.rule == "NT-lanegjeld-mot-gjeldsoversikt")
+
+
+# --- the proposal report in every format (issue 14 items 3 and 7) ------------------------------------------------
+
+def _html_text(page: str) -> str:
+    from html.parser import HTMLParser
+
+    class Text(HTMLParser):
+        parts: list[str] = []
+
+        def handle_data(self, data):
+            self.parts.append(data)
+
+    parser = Text()
+    parser.parts = []
+    parser.feed(page)
+    return " ".join(" ".join(parser.parts).split())
+
+
+@pytest.mark.parametrize("fmt", ["html", "markdown", "text"])
+def test_proposal_report_carries_the_proposal(fmt):
+    result = cli("amend", "asker-hp-2024-2027", "endringsforslag-flerbrukshall", "--format", fmt,
+                 env={"COLUMNS": "200"})
+    assert result.exit_code == 1, result.output
+    text = _html_text(result.stdout) if fmt == "html" else " ".join(result.stdout.replace("\\", "").split())
+    assert "Ny flerbrukshall (eksempel)" in text and "Eksempelpartiet C" in text and "17.11.2023" in text
+    # the changes as written, with their lines in the proposal file (not the base budget's)
+    assert "Ny flerbrukshall, bygges 2025-2026" in text and "endringsforslag-flerbrukshall.yaml:18" in text
+    assert "endringsforslag-flerbrukshall.yaml:25" in text and "80 000" in text and "120 000" in text
+    if fmt != "text":
+        assert "forslaget oppretter et nytt prosjekt" in text
+    # what the tool added, with its assumptions
+    for derived in ("Bruk av lån", "Renteutgifter", "Avdrag på lån", "Avskrivninger", "-64 000"):
+        assert derived in text, derived
+    assert "Rente (budsjett.toml)" in text or "rentepremiss (budsjett.toml)" in text
+    # balance per year in words, with the cause of each gap
+    assert "merforbruk 6 613" in text and "nr. 1 «Ny flerbrukshall, bygges 2025-2026» +6 613" in text
+    # headline and key figures before → after, and what the base budget already had
+    assert "-244 668 → -238 055" in text
+    assert "7 advarsler fantes allerede i grunnlaget" in text
+    assert "KL-14-4-balanse-drift" in text
+
+
+@pytest.mark.parametrize("fmt", ["html", "markdown", "text", "json"])
+def test_key_figures_before_after_are_rounded_once_half_up(fmt):
+    """Netto driftsresultat 2026 is 2,45… %: `check` says 2,5 %, and so must every proposal report."""
+    result = cli("amend", "asker-hp-2024-2027", "endringsforslag-omfordeling", "--format", fmt,
+                 env={"COLUMNS": "200"})
+    if fmt == "json":
+        rows = json.loads(result.stdout)["proposals"][0]["key_figures"]
+        (row,) = [k for k in rows if k["id"] == "netto_driftsresultat_pst" and k["year"] == 2026]
+        assert row["shown_before"] == "2,5 %"
+        return
+    text = _html_text(result.stdout) if fmt == "html" else " ".join(result.stdout.split())
+    assert "2,5 %" in text and "2,4 %" not in text and "2,45" not in text
+
+
+def test_sign_hint_beside_a_change_that_widens_the_gap(tmp_path):
+    import textwrap
+
+    proposal = write(tmp_path, textwrap.dedent("""\
+        tittel: Mer bruk av disposisjonsfond
+        parti: Testpartiet
+        endringer:
+          - tekst: Flere lærere
+            tabell: område
+            linje: Oppvekst
+            beløp: {2025: 5000}
+          - tekst: Bruk mer av disposisjonsfondet
+            tabell: drift
+            linje: Bruk av disposisjonsfond
+            beløp: {2025: 5000}
+        """), "fortegn.yaml")
+    for fmt in ("text", "markdown", "html"):
+        out = cli("amend", "asker-hp-2024-2027", str(proposal), "--format", fmt, env={"COLUMNS": "200"}).stdout
+        text = _html_text(out) if fmt == "html" else " ".join(out.split())
+        assert "mente du -5 000?" in text and "merforbruk 10 000" in text
+    data = json.loads(cli("amend", "asker-hp-2024-2027", str(proposal), "--format", "json").stdout)
+    hints = [c["sign_hint"] for c in data["proposals"][0]["changes"]]
+    assert hints[0] is None and hints[1].startswith("mente du -5 000?")
+    # the right sign closes the gap and gets no hint
+    proposal.write_text(proposal.read_text("utf-8").replace("{2025: 5000}\n", "{2025: -5000}\n").replace(
+        "beløp: {2025: -5000}", "beløp: {2025: 5000}", 1), "utf-8")
+    data = json.loads(cli("amend", "asker-hp-2024-2027", str(proposal), "--format", "json").stdout)
+    assert data["proposals"][0]["saldert"] and all(c["sign_hint"] is None for c in data["proposals"][0]["changes"])
+
+
+def test_comparison_names_each_column_by_its_title_even_for_one_party(tmp_path):
+    source = next(p for p in bundled_amendments() if p.stem == "endringsforslag-omfordeling").read_text("utf-8")
+    second = write(tmp_path, source.replace(
+        "tittel: Styrket skole og hjemmetjeneste (eksempel)", "tittel: Styrket skole, variant B").replace(
+        "{2024: 15000, 2025: 15000, 2026: 15000, 2027: 15000}", "{2024: 5000, 2025: 5000, 2026: 5000, 2027: 5000}"),
+        "variant-b.yaml")
+    for fmt in ("text", "markdown", "html"):
+        out = cli("amend", "asker-hp-2024-2027", "endringsforslag-omfordeling", str(second), "--format", fmt,
+                  env={"COLUMNS": "240"}).stdout
+        head = out.split("Sammenligning av forslagene")[1] if fmt == "text" else out.split("Endringer i forslaget")[0]
+        head = " ".join(head.split())
+        assert "Styrket skole og hjemmetjeneste (eksempel)" in head and "Styrket skole, variant B" in head

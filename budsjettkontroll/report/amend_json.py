@@ -37,6 +37,7 @@ def proposal_dict(result, fail_on: str = "error") -> dict[str, Any]:
     budget = result.base.budget
     factor = budget.meta.sign.factor
     premises = amendment.premises
+    hints = result.sign_hints()
     return {
         "amendment": {
             "file": str(amendment.path), "sha256": _sha256(amendment.path), "title": spec.tittel, "party": spec.parti,
@@ -55,7 +56,7 @@ def proposal_dict(result, fail_on: str = "error") -> dict[str, Any]:
         "changes": [{
             "number": c.number, "text": c.text, "table": c.stem, "paragraph": _paragraph(c.stem), "line": c.label,
             "del": c.group, "new": c.new, "financing": {kind: to_json(share * 100) for kind, share in c.financing},
-            "amounts": _amounts(c.amounts), "file_line": c.proposed.line,
+            "amounts": _amounts(c.amounts), "file_line": c.proposed.line, "sign_hint": hints.get(c.number),
         } for c in result.changes],
         "derived": [{
             "kind": d.kind, "source": d.source, "table": d.stem, "paragraph": _paragraph(d.stem), "line": d.label,
@@ -72,6 +73,10 @@ def proposal_dict(result, fail_on: str = "error") -> dict[str, Any]:
         } for b in result.balance],
         "key_figures": [{k: to_json(v) for k, v in row.items()} for row in result.key_figures()],
         "rule_changes": result.rule_changes(),
+        "inherited": [{"rule": f.rule, "year": f.year, "subject": f.subject, "severity": f.severity}
+                      for f in result.inherited()],
+        "new_breaches": [{"rule": f.rule, "year": f.year, "subject": f.subject, "severity": f.severity,
+                          "message": f.message} for f in result.new_breaches()],
         "notes": result.notes,
         "summary": summarise(result.amended.findings),
         "findings": [f.as_json() for f in result.amended.findings],

@@ -15,6 +15,8 @@ from rich.text import Text
 from ..amend import KIND_WORD
 from ..catalogue import TABLES
 from ..numbers import format_amount
+from .amend_present import (balance_word, changed_figures, column_titles, figure, file_line, inherited_text,
+                            law_line, new_area_text)
 from .present import STATUS_WORD, shown, verdict
 
 LEVEL_WORD = {"unacceptable": "ikke godkjent", "acceptable": "laveste akseptable", "target": "ønsket",
@@ -39,7 +41,7 @@ HEADLINES = [
 def render(results: list, options: dict[str, Any]) -> str:
     from .terminal import make_console
 
-    console, buffer = make_console(options, width=130)
+    console, buffer = make_console(options)
     for result in results:
         render_one(console, result, options)
     if len(results) > 1:
@@ -80,17 +82,29 @@ def render_one(console: Console, result, options: dict[str, Any]) -> None:
             for side, message in b.gaps():
                 causes = "; ".join(f"{_who(c)} {_signed(getattr(c, side))}" for c in b.causes if getattr(c, side))
                 console.print(f"  • {message}" + (f" (skyldes {causes})" if causes else ""))
-    law = verdict(result.amended.findings, options.get("fail_on", "error"))
+    law = law_line(result, options.get("fail_on", "error"))
     console.print(Text(f"Lovkrav etter endringen: {law}", style="bold red" if law.startswith("BRUDD") else "bold"))
+    inherited = inherited_text(result)
+    if inherited:
+        console.print(Text(f"  • {inherited}.", style="dim"))
+    for f in result.new_breaches():
+        console.print(Text(f"  • Nytt brudd: {f.rule} {f.year or 'hele'}: {f.message}", style="red"))
 
     # the party's changes
+    hints = result.sign_hints()
     table = _year_table("Endringer i forslaget", ["Nr", "Endring", "Linje"], plan)
     for c in result.changes:
         where = f"{SHORT[c.stem]}{f', del {c.group}' if c.stem == 'investering_fordeling' and c.group else ''}: " \
                 f"{c.label}{' (ny)' if c.new else ''}"
         if c.financing:
             where += "\nfinansiering: " + ", ".join(f"{k} {(s * 100).normalize():f} %" for k, s in c.financing)
-        table.add_row(str(c.number), c.text, where, *(_amount(c.amounts.get(y)) for y in plan))
+        text = Text(c.text)
+        text.append(f"\n{file_line(c, result)}", style="dim")
+        if c.number in hints:
+            text.append(f"\n⚠ {hints[c.number]}", style="bold yellow")
+        if c.new:
+            where += f"\n{new_area_text(c)}"
+        table.add_row(str(c.number), text, where, *(_amount(c.amounts.get(y)) for y in plan))
     console.print(table)
 
     # consequences the tool added
@@ -114,14 +128,15 @@ def render_one(console: Console, result, options: dict[str, Any]) -> None:
             console.print(f"[dim]  rentepremiss ({source}): {rates}", highlight=False)
 
     # balance per year
-    table = Table(title="Balanse per år (fremført til inndekning; + er merforbruk / udekket)", title_justify="left")
+    table = Table(title="Balanse per år (fremført til inndekning i senere år)", title_justify="left")
     for column in ("År", "Drift før", "Drift etter", "Investering før", "Investering etter", "Saldert", "Virkning per endring"):
         table.add_column(column, justify="right" if column not in ("Saldert", "Virkning per endring") else "left",
                          overflow="fold")
     for b in result.balance:
         causes = "\n".join(f"{_who(c)}: {_effects(c)}" for c in b.causes)
-        table.add_row(str(b.year), _amount(b.drift_before), _amount(b.drift_after), _amount(b.investering_before),
-                      _amount(b.investering_after), Text("ja" if b.saldert else "NEI",
+        table.add_row(str(b.year), balance_word(b.drift_before), balance_word(b.drift_after),
+                      balance_word(b.investering_before, "investering"),
+                      balance_word(b.investering_after, "investering"), Text("ja" if b.saldert else "NEI",
                                                          style="green" if b.saldert else "bold red"), causes)
     console.print(table)
 
@@ -140,7 +155,7 @@ def render_one(console: Console, result, options: dict[str, Any]) -> None:
     # key figures and handlingsregler before → after
     figures = result.key_figures()
     if figures:
-        changed = [k for k in figures if k["changed"]]
+        changed = changed_figures(result)
         table = Table(title="Nøkkeltall og handlingsregler før → etter (bare det som endres)", title_justify="left")
         for column in ("Nøkkeltall", "År", "Før", "Etter", "Nivå før → etter"):
             table.add_column(column, justify="right" if column in ("Før", "Etter") else "left", overflow="fold")
@@ -150,8 +165,8 @@ def render_one(console: Console, result, options: dict[str, Any]) -> None:
                 level = Text(_level(k, "before"), style=LEVEL_STYLE.get(k["level_before"], ""))
                 level.append(" → ")
                 level.append(_level(k, "after"), style=LEVEL_STYLE.get(k["level_after"], ""))
-            table.add_row(k["name"] or k["id"], str(k["year"] or "perioden"), _figure(k["before"], k["unit"]),
-                          _figure(k["after"], k["unit"]), level)
+            table.add_row(k["name"] or k["id"], str(k["year"] or "perioden"), figure(k, "before"),
+                          figure(k, "after"), level)
         if changed:
             console.print(table)
         else:
@@ -185,8 +200,9 @@ def render_comparison(console: Console, results: list) -> None:
     table = Table(title="Sammenligning av forslagene", title_justify="left")
     table.add_column("")
     table.add_column("Grunnlag", justify="right")
-    for r in results:
-        table.add_column(r.amendment.spec.parti, justify="right", overflow="fold")
+    for title, r in zip(column_titles(results), results):
+        table.add_column(f"{title}\n{r.amendment.spec.parti}" if r.amendment.spec.parti not in title else title,
+                         justify="right", overflow="fold")
     table.add_row("Saldert", "", *(Text("ja" if r.saldert else f"nei ({', '.join(map(str, r.unbalanced_years))})",
                                         style="green" if r.saldert else "bold red") for r in results))
     for year in plan:
@@ -225,7 +241,7 @@ def _figure_cell(row: dict | None, when: str) -> Text:
     if row is None:
         return Text("–")
     level = row.get(f"level_{when}")
-    text = Text(_figure(row.get(when), row.get("unit")))
+    text = Text(figure(row, when))
     if level and level != "not_evaluated":
         text.append("\n" + (row.get(f"band_{when}") or LEVEL_WORD.get(level, level)), style=LEVEL_STYLE.get(level, ""))
     return text

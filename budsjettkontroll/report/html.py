@@ -387,3 +387,10 @@ def _short(value: Decimal) -> str:
     if value == value.to_integral_value():
         return str(int(value))
     return f"{value:.2f}".rstrip("0").replace(".", ",")
+
+
+def render_amendments(results: list, options: dict[str, Any]) -> str:
+    """`amend --format html` (and the web page's print view): the proposal report, see amend_html.py."""
+    from .amend_html import render as render_proposals
+
+    return render_proposals(results, options)

@@ -12,7 +12,7 @@ from typing import Any
 from ..check import judged_as_of
 from ..findings import FAIL, NOT_EVALUATED, PASS, WAIVED, exit_code, summarise, year_label
 from ..numbers import format_amount
-from .present import (HEADLINES, LEVEL_WORD, SEVERITY_WORD, STATUS_WORD, figure_value, is_remark, key_figure_table,
+from .present import (HEADLINES, LEVEL_WORD, display_path, SEVERITY_WORD, STATUS_WORD, figure_value, is_remark, key_figure_table,
                       level_text, location_text, policy_verdicts, result_verdict, shown, sort_findings, verdict)
 
 LEVEL_MARK = {"target": "🟢", "acceptable": "🟡", "unacceptable": "🔴", "not_evaluated": "⚪"}
@@ -193,19 +193,24 @@ def _key_figures(result, sub: str) -> list[str]:
 # --- endringsforslag (amend --format markdown) --------------------------------------------------------------------
 
 def render_amendments(results: list, options: dict[str, Any]) -> str:
-    """Markdown for `amend`: per proposal the verdict (saldert, or the gap per year), the party's changes, what the
-    tool added, the balance per year, key figures before → after and the rules whose status changed."""
+    """Markdown for `amend`: per proposal the verdict (saldert, or the gap per year), the party's changes with their
+    lines in the proposal file, what the tool added and on which assumptions, the balance per year, headline and
+    key figures before → after, inherited warnings and the rules whose status changed."""
+    from .amend_present import balance_word, column_titles
+
     out: list[str] = []
     if len(results) > 1:
         plan = results[0].base.budget.meta.plan_years
-        out += ["# Endringsforslag: sammenligning", "", "| | " + " | ".join(esc(r.amendment.spec.parti) for r in results)
-                + " |", "|---|" + "---|" * len(results),
-                "| Saldert | " + " | ".join("✅ ja" if r.saldert else "❌ nei (" + ", ".join(map(str, r.unbalanced_years))
-                                            + ")" for r in results) + " |"]
+        titles = column_titles(results)
+        out += ["# Endringsforslag: sammenligning", "", "| | Grunnlag | " + " | ".join(
+            f"{esc(t)} ({esc(r.amendment.spec.parti)})" if r.amendment.spec.parti not in t else esc(t)
+            for t, r in zip(titles, results)) + " |", "|---|---|" + "---|" * len(results),
+                "| Saldert | | " + " | ".join("✅ ja" if r.saldert else "❌ nei (" + ", ".join(map(str, r.unbalanced_years))
+                                              + ")" for r in results) + " |"]
         for year in plan:
             cells = [next((b for b in r.balance if b.year == year), None) for r in results]
-            out.append(f"| Merforbruk drift {year} | " + " | ".join(
-                _amount(b.drift_after if b else None) for b in cells) + " |")
+            out.append(f"| Drift {year} | {esc(balance_word(cells[0].drift_before if cells[0] else None))} | "
+                       + " | ".join(esc(balance_word(b.drift_after if b else None)) for b in cells) + " |")
         out.append("")
     for result in results:
         out += _amendment(result, options, "##" if len(results) > 1 else "#")
@@ -217,60 +222,92 @@ def _amount(value: Any) -> str:
 
 
 def _amendment(result, options: dict[str, Any], level: str) -> list[str]:
+    from .amend_present import (assumptions, balance_word, causes, changed_figures, derived_amounts, figure,
+                                file_line, financing, headline_changes, inherited_text, law_line, new_area_text,
+                                title_line, where)
+    from .amend_present import level as level_word
+
     spec = result.amendment.spec
     base = result.base.budget
     meta = base.meta
     plan = meta.plan_years
     sub = level + "#"
-    date = f", {spec.dato.strftime('%d.%m.%Y')}" if spec.dato else ""
-    out = [f"{level} Endringsforslag: {esc(spec.tittel)} – {esc(spec.parti)}{date}", ""]
+    out = [f"{level} Endringsforslag: {esc(title_line(result))}", ""]
     if spec.eksempel:
         out += ["*Eksempel – ikke et reelt partiforslag.*", ""]
-    out += [f"Grunnlag: {esc(meta.kommune)} kommune – {esc(meta.title)}. Beløp i {meta.unit} i skjemaenes fortegn.", ""]
+    out += [f"Parti: {esc(spec.parti)} · Dato: {spec.dato.strftime('%d.%m.%Y') if spec.dato else '–'} · Forslagsfil: "
+            f"{esc(display_path(str(result.amendment.path)))}", "",
+            f"Grunnlag: {esc(meta.kommune)} kommune – {esc(meta.title)}. Beløp i {meta.unit} i skjemaenes fortegn.", ""]
+    if spec.beskrivelse:
+        out += [esc(spec.beskrivelse), ""]
     if result.saldert:
         out.append(f"**Konklusjon: ✅ SALDERT i alle planår ({plan[0]}–{plan[-1]})**")
     else:
         out.append(f"**Konklusjon: ❌ IKKE SALDERT i {', '.join(map(str, result.unbalanced_years))}**")
         out.append("")
-        out += [f"- {esc(message)}" for b in result.balance for message in b.messages()]
-    law = verdict(result.amended.findings, options.get("fail_on", "error"))
-    out += ["", f"Lovkrav etter endringen: **{esc(law)}**", ""]
+        for b in result.balance:
+            for side, message in b.gaps():
+                why = causes(b, side)
+                out.append(f"- {esc(message)}" + (f" (skyldes {esc('; '.join(why))})" if why else ""))
+    out += ["", f"Lovkrav etter endringen: **{esc(law_line(result, options.get('fail_on', 'error')))}**", ""]
+    inherited = inherited_text(result)
+    if inherited:
+        out += [f"- {esc(inherited)}."]
+    out += [f"- **Nytt brudd:** {esc(f.rule)} {f.year or 'hele'}: {esc(f.message)}" for f in result.new_breaches()]
+    out.append("")
 
-    out += [f"{sub} Endringer i forslaget", "", "| Nr | Endring | Linje | " + " | ".join(map(str, plan)) + " |",
-            "|---:|---|---|" + "---:|" * len(plan)]
+    hints = result.sign_hints()
+    out += [f"{sub} Endringer i forslaget", "", "| Nr | Endring | Linje | Fil:linje | " + " | ".join(map(str, plan))
+            + " |", "|---:|---|---|---|" + "---:|" * len(plan)]
     for c in result.changes:
-        out.append(f"| {c.number} | {esc(c.text)} | {esc(c.where())}{' (ny)' if c.new else ''} | "
+        text = esc(c.text) + (f" ⚠ *{esc(hints[c.number])}*" if c.number in hints else "")
+        line = esc(where(c)) + (f" ({esc(new_area_text(c))})" if c.new else "") + (
+            f"; finansiering: {esc(financing(c))}" if c.financing else "")
+        out.append(f"| {c.number} | {text} | {line} | {esc(file_line(c, result))} | "
                    + " | ".join(_amount(c.amounts.get(y)) for y in plan) + " |")
     out.append("")
     if result.derived:
         from ..amend import KIND_WORD
-        from ..catalogue import TABLES
 
-        out += [f"{sub} Følger som verktøyet har lagt til", "", "| Fra | Hva | Linje | " + " | ".join(map(str, plan))
+        out += [f"{sub} Det verktøyet har lagt til", "", "| Fra | Hva | Linje | " + " | ".join(map(str, plan))
                 + " |", "|---|---|---|" + "---:|" * len(plan)]
         for d in result.derived:
-            factor = meta.sign.factor if TABLES[d.stem].signed else 1
+            amounts = derived_amounts(result, d)
             out.append(f"| {'nr. ' + str(d.source) if d.source else 'forslaget'} | {esc(KIND_WORD.get(d.kind, d.kind))} | "
-                       f"{esc(d.label)} | " + " | ".join(
-                           _amount(d.amounts[y] * factor if y in d.amounts else None) for y in plan) + " |")
+                       f"{esc(d.label)} | " + " | ".join(_amount(amounts.get(y)) for y in plan) + " |")
         out.append("")
-    out += [f"{sub} Balanse per år", "", "Fremført til inndekning; positivt tall er merforbruk eller udekket beløp.", "",
-            "| År | Drift før | Drift etter | Investering før | Investering etter | Saldert |", "|---:|---:|---:|---:|---:|---|"]
+        premises = assumptions(result)
+        if premises:
+            out += ["Forutsetninger:", ""] + [f"- {esc(p)}" for p in premises] + [""]
+    out += [f"{sub} Balanse per år", "", "Fremført til inndekning i senere år før og etter forslaget.", "",
+            "| År | Drift før | Drift etter | Investering før | Investering etter | Saldert | Hva endrer balansen |",
+            "|---:|---:|---:|---:|---:|---|---|"]
     for b in result.balance:
-        out.append(f"| {b.year} | {_amount(b.drift_before)} | {_amount(b.drift_after)} | "
-                   f"{_amount(b.investering_before)} | {_amount(b.investering_after)} | "
-                   f"{'ja' if b.saldert else '**NEI**'} |")
+        why = causes(b, "drift") + [f"investering: {c}" for c in causes(b, "investering")]
+        out.append(f"| {b.year} | {esc(balance_word(b.drift_before))} | {esc(balance_word(b.drift_after))} | "
+                   f"{esc(balance_word(b.investering_before, 'investering'))} | "
+                   f"{esc(balance_word(b.investering_after, 'investering'))} | "
+                   f"{'ja' if b.saldert else '**NEI**'} | {esc('; '.join(why))} |")
     out.append("")
-    changed = [k for k in result.key_figures() if k.get("changed")]
+    headlines = headline_changes(result)
+    if headlines:
+        factor = meta.sign.factor
+        out += [f"{sub} Hovedtall før → etter", "", "| Linje | " + " | ".join(map(str, plan)) + " |",
+                "|---|" + "---:|" * len(plan)]
+        for label, pairs in headlines:
+            out.append(f"| {esc(label)} | " + " | ".join(
+                _amount(b * factor if b is not None else None)
+                + (f" → {_amount(a * factor if a is not None else None)}" if a != b else "") for b, a in pairs) + " |")
+        out.append("")
+    changed = changed_figures(result)
     if changed:
         out += [f"{sub} Nøkkeltall før → etter", "", "| Nøkkeltall | År | Før | Etter | Nivå før → etter |",
                 "|---|---|---:|---:|---|"]
         for k in changed:
-            before = figure_value({"value": k.get("before"), "unit": k.get("unit")})
-            after = figure_value({"value": k.get("after"), "unit": k.get("unit")})
-            levels = f"{_level(k, 'before')} → {_level(k, 'after')}"
-            out.append(f"| {esc(k.get('name') or k.get('id'))} | {k.get('year') or 'perioden'} | {esc(before)} | "
-                       f"{esc(after)} | {esc(levels)} |")
+            levels = f"{level_word(k, 'before')} → {level_word(k, 'after')}" if k.get("level_before") or \
+                k.get("level_after") else ""
+            out.append(f"| {esc(k.get('name') or k.get('id'))} | {k.get('year') or 'perioden'} | "
+                       f"{esc(figure(k, 'before'))} | {esc(figure(k, 'after'))} | {esc(levels)} |")
         out.append("")
     rules = result.rule_changes()
     out += [f"{sub} Regler med endret status", ""]
@@ -281,9 +318,5 @@ def _amendment(result, options: dict[str, Any], level: str) -> list[str]:
     else:
         out.append("Ingen regel endrer status.")
     out.append("")
+    out += [f"- Merk: {esc(n)}" for n in result.notes]
     return out
-
-
-def _level(k: dict[str, Any], when: str) -> str:
-    level = k.get(f"level_{when}")
-    return str(k.get(f"band_{when}") or LEVEL_WORD.get(str(level), level or "–"))
