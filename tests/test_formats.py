@@ -460,8 +460,9 @@ def test_amend_markdown_shows_the_gap_and_the_change(work):
     text = result.stdout
     assert text.startswith("# Endringsforslag: Flere lærere uten inndekning – Testpartiet")
     assert "**Konklusjon: ❌ IKKE SALDERT i 2025**" in text and "- merforbruk 5 000 i 2025: mangler inndekning" in text
-    assert "| 1 | Flere lærere | § 5-4 andre ledd: Oppvekst | – | 5 000 | – | – |" in text
-    assert "| 2025 | 0 | 5 000 | 0 | 0 | **NEI** |" in text
+    assert "| 1 | Flere lærere | § 5-4 andre ledd: Oppvekst | forslag.yaml:" in text
+    assert "| – | 5 000 | – | – |" in text
+    assert "| 2025 | 0 | merforbruk 5 000 | 0 | 0 | **NEI** | nr. 1 «Flere lærere» +5 000 |" in text
     changed = text.split("## Regler med endret status", 1)[1]
     assert "| KL-14-4-balanse-drift | 2025 | OK → BRUDD |" in changed
 
