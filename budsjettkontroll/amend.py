@@ -370,10 +370,11 @@ def _resolve_one(budget: Budget, amendment: Amendment, proposed: ProposedChange)
             hint = closest(spec.linje, known + tdef.labels, same_kind=True)
             raise fail(f"ukjent {tdef.free_rows} «{spec.linje}» i {tdef.paragraph}"
                        + (f"; mente du «{hint}»?" if hint else "")
-                       + f" (et nytt {tdef.free_rows} krever «ny: true»)")
+                       + f" (et nytt {tdef.free_rows} krever «ny: true»)" + _candidates(budget, stem))
     else:
         hint = tdef.closest_label(spec.linje)
-        raise fail(f"ukjent linje «{spec.linje}» i {tdef.paragraph}" + (f"; mente du «{hint}»?" if hint else ""))
+        raise fail(f"ukjent linje «{spec.linje}» i {tdef.paragraph}" + (f"; mente du «{hint}»?" if hint else "")
+                   + _candidates(budget, stem))
     if spec.ny and not tdef.free_rows:
         raise fail(f"«ny» gjelder bare områder og prosjekter; {tdef.paragraph} har faste linjer")
 
@@ -404,6 +405,39 @@ def _resolve_one(budget: Budget, amendment: Amendment, proposed: ProposedChange)
     if problems:
         raise InputError(problems)
     return ResolvedChange(proposed, stem, label, key, group, new, amounts, financing, part)
+
+
+def _candidates(budget: Budget, stem: str) -> str:
+    """«. Kjente navn: Oppvekst, Velferd, … (se `budsjettkontroll lines`)»: what the table offers."""
+    from .report.lines import candidates
+
+    names = candidates(budget, stem)
+    if not names:
+        return ""
+    shown = ", ".join(f"«{n}»" for n in names[:25]) + (f" og {len(names) - 25} til" if len(names) > 25 else "")
+    return f" — kjente navn: {shown} (se `budsjettkontroll lines`)"
+
+
+def new_line_notes(budget: Budget, changes: list[ResolvedChange]) -> list[str]:
+    """A new area or project is stated plainly, with a warning when its name is close to one that exists."""
+    notes = []
+    for change in changes:
+        if not change.new:
+            continue
+        table = budget.tables.get(change.stem)
+        existing = [r.label for r in table.rows if r.key is None] if table is not None else []
+        what = "et nytt prosjekt" if change.stem == "investering_fordeling" else "et nytt område"
+        text = f"Endring nr. {change.number} oppretter {what} «{change.label}» (ny: true)."
+        import difflib
+
+        by_key = {normalise(n): n for n in existing}
+        close = difflib.get_close_matches(normalise(change.label), list(by_key), n=1, cutoff=0.75)
+        hint = by_key[close[0]] if close else next(
+            (n for k, n in by_key.items() if k and (k in normalise(change.label) or normalise(change.label) in k)), None)
+        if hint and normalise(hint) != normalise(change.label):
+            text += f" Navnet ligner «{hint}», som finnes fra før; skal endringen gjelde den, fjern «ny: true»."
+        notes.append(text)
+    return notes
 
 
 def _financing(amendment: Amendment, proposed: ProposedChange, problems: list[Problem]) -> list[tuple[str, Decimal]]:
@@ -660,6 +694,7 @@ def build(base: Budget, amendment: Amendment) -> tuple[Budget, list[ResolvedChan
     """The amended budget with every consequence applied, the changes, the derived lines and notes."""
     notes: list[str] = []
     changes = resolve(base, amendment)
+    notes += new_line_notes(base, changes)
     rates = rates_for(base, amendment.premises)
     derived = consequences(base, amendment, changes, rates)
     own = [c for ch in changes for c in user_changes(base, ch)]

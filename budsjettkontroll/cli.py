@@ -224,9 +224,13 @@ def list_rules(
 @app.command()
 def explain(rule_id: Annotated[str, typer.Argument(help="Regel-id, nøkkeltall eller handlingsregel, f.eks. "
                                                       "KL-14-18-minimumsavdrag, netto-driftsresultat-pst, "
-                                                      "ASKER-HR-gjeldsgrad")]) -> None:
+                                                      "ASKER-HR-gjeldsgrad")],
+            budget: Annotated[Optional[Path], typer.Option("--budget", help="Vis også tallene i denne pakken, per år "
+                                                            "(mappe, .xlsx eller navnet på en medfølgende pakke).")]
+            = None) -> None:
     """Vis én regel i sin helhet: formål, hjemmel, betingelse, størrelsene den bruker og et eksempel. Et nøkkeltall
-    vises med definisjon, grunnlag og måltallene i de medfølgende handlingsregelpakkene."""
+    vises med definisjon, grunnlag og måltallene i de medfølgende handlingsregelpakkene. Med --budget: hva regelen
+    fant i pakken hvert år, og tallene den leste."""
     from .derive import FIGURES, describe
     from .errors import InputError
     from .labels import closest
@@ -242,6 +246,7 @@ def explain(rule_id: Annotated[str, typer.Argument(help="Regel-id, nøkkeltall e
         text = explain_text(rule_id)
         if text is not None:
             typer.echo(text)
+            _explain_numbers(rule_id, budget)
             return
         hint = closest(rule_id, list(rules))
         fail([f"ukjent regel «{rule_id}»" + (f"; mente du «{hint}»?" if hint else "")])
@@ -261,7 +266,8 @@ def explain(rule_id: Annotated[str, typer.Argument(help="Regel-id, nøkkeltall e
     out += ["", "Størrelser:"]
     for name in compiled.names:
         fig = FIGURES.get(name)
-        doc = " ".join(fig.doc.split()) if fig else describe(name)
+        label = describe(name)  # the Norwegian name (line and file, or the figure's label)
+        doc = label if (label != name or not fig) else " ".join(fig.doc.split())
         out.append(f"  {name}: {doc}")
     if spec.notes:
         out += ["", "Merknader:", "  " + " ".join(spec.notes.split())]
@@ -269,6 +275,22 @@ def explain(rule_id: Annotated[str, typer.Argument(help="Regel-id, nøkkeltall e
         out += ["", "Eksempel:", "  " + " ".join(spec.example.split())]
     out += ["", "Melding ved brudd:", "  " + " ".join(spec.message.split())]
     typer.echo("\n".join(out))
+    _explain_numbers(rule_id, budget)
+
+
+def _explain_numbers(name: str, budget: Path | None) -> None:
+    if budget is None:
+        return
+    from .check import run_check
+    from .errors import InputError
+    from .package import load_package
+    from .report.explain_budget import with_numbers
+
+    try:
+        result = run_check(load_package(budget))
+    except InputError as exc:
+        fail(exc.problems)
+    typer.echo("\n" + with_numbers(name, result), nl=False)
 
 
 @app.command()
@@ -305,10 +327,11 @@ AmendFormat = Format  # amend offers the same formats as check
              "bryter en regel; 2 = ugyldig budsjett eller endringsforslag.")
 def amend(
     base: Annotated[Path, typer.Argument(help="Budsjettet forslaget gjelder: pakkemappe, .xlsx eller navnet på en "
-                                               "medfølgende pakke (asker-hp-2024-2027).")],
-    amendments: Annotated[list[Path], typer.Argument(help="Endringsforslag (.yaml eller .toml), ett eller flere; "
-                                                          "medfølgende eksempler kan oppgis ved navn "
-                                                          "(endringsforslag-omfordeling).")],
+                                               "medfølgende pakke (asker-hp-2024-2027). Gis bare ett endringsforslag "
+                                               "(amend FORSLAG.yaml), brukes forslagets «grunnlag».")],
+    amendments: Annotated[Optional[list[Path]], typer.Argument(help="Endringsforslag (.yaml eller .toml), ett eller "
+                                                                    "flere; medfølgende eksempler kan oppgis ved navn "
+                                                                    "(endringsforslag-omfordeling).")] = None,
     fmt: Annotated[Optional[AmendFormat], typer.Option("--format", "-f", help="Utdataformat.")] = None,
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Skriv rapporten til en fil.")] = None,
     write_package: Annotated[Optional[Path], typer.Option("--write-package", help="Skriv det endrede budsjettet som "
@@ -323,6 +346,8 @@ def amend(
     from .package import load_package
 
     try:
+        if not amendments:  # `amend FORSLAG.yaml`: the proposal names its base (grunnlag)
+            base, amendments = _base_of(base), [base]
         results = run_all(load_package(base), amendments, policy)
         name = fmt.value if fmt else choose_format(None, output)
         opts = {"fail_on": fail_on.value, "color": name == "rich" and output is None}
@@ -373,6 +398,82 @@ def serve(
         fail(exc.problems)
     except OSError as exc:
         fail([f"kan ikke starte serveren på {host}:{port}: {exc.strerror or exc}"])
+
+
+def _base_of(proposal: Path) -> Path:
+    """The base a proposal names in «grunnlag»: a bundled package's name, or a path (relative to the proposal's
+    folder when it exists there)."""
+    from .amendment import load_amendment
+    from .errors import InputError, Problem
+
+    amendment = load_amendment(proposal)
+    named = amendment.spec.grunnlag
+    if not named:
+        raise InputError(Problem("forslaget oppgir ikke «grunnlag»; skriv grunnlag: <pakke> i forslaget, eller gi "
+                                 "budsjettet først: budsjettkontroll amend BUDSJETT FORSLAG.yaml",
+                                 file=str(proposal)))
+    beside = amendment.path.parent / named
+    return beside if beside.exists() else Path(named)
+
+
+class LinesFormat(str, Enum):
+    text = "text"
+    json = "json"
+
+
+@app.command("lines")
+def list_lines(
+    path: Annotated[Optional[Path], typer.Argument(help="Budsjettpakke (mappe, .xlsx eller navnet på en medfølgende "
+                                                        "pakke); standard: Asker kommunes Handlingsprogram 2024-2027.")]
+    = None,
+    fmt: Annotated[LinesFormat, typer.Option("--format", "-f", help="text eller json.")] = LinesFormat.text,
+) -> None:
+    """List navnene et endringsforslag kan bruke: områder, prosjekter (med del) og linjene i § 5-4 og § 5-5."""
+    from .errors import InputError
+    from .package import load_package
+    from .report import lines as names
+
+    try:
+        budget = load_package(path)
+    except InputError as exc:
+        fail(exc.problems)
+    sys.stdout.write(names.render_json(budget) if fmt is LinesFormat.json else names.render_text(budget))
+
+
+class DiffFormat(str, Enum):
+    rich = "rich"
+    text = "text"
+    json = "json"
+    markdown = "markdown"
+    html = "html"
+
+
+@app.command("diff", help="Sammenlign to versjoner av et budsjett (f.eks. kommunedirektørens forslag → vedtatt "
+             "budsjett): endrede celler per oversikt, linje og år med summer, regelvurderinger og nøkkeltall som "
+             "endret seg, og om begge er saldert. Exit-koder: 0 = B er saldert og uten lovbrudd; 1 = B er ikke "
+             "saldert eller bryter en regel; 2 = ugyldig inndata.")
+def diff(
+    a: Annotated[Path, typer.Argument(help="Første versjon (pakkemappe, .xlsx eller navnet på en medfølgende pakke).")],
+    b: Annotated[Path, typer.Argument(help="Andre versjon.")],
+    fmt: Annotated[Optional[DiffFormat], typer.Option("--format", "-f", help="Utdataformat.")] = None,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Skriv rapporten til en fil.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overskriv --output om den finnes.")] = False,
+    policy: Annotated[Optional[str], typer.Option("--policy", help="Handlingsregel-pakke (sti eller navn).")] = None,
+) -> None:
+    from .diff import run_diff
+    from .errors import InputError
+    from .findings import exit_code
+
+    try:
+        result = run_diff(a, b, policy=policy)
+        name = fmt.value if fmt else choose_format(None, output)
+        from .report.diff_report import render as render_diff
+
+        text = render_diff(result, name, {"color": name == "rich" and output is None})
+        emit(text, output, force, [*result.a.budget.files.values(), *result.b.budget.files.values()])
+    except InputError as exc:
+        fail(exc.problems)
+    raise typer.Exit(1 if not result.saldert(1) else exit_code(result.b.findings))
 
 
 def _packs(names: list[str] | None):

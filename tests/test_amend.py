@@ -653,3 +653,59 @@ def test_comparison_names_each_column_by_its_title_even_for_one_party(tmp_path):
         head = out.split("Sammenligning av forslagene")[1] if fmt == "text" else out.split("Endringer i forslaget")[0]
         head = " ".join(head.split())
         assert "Styrket skole og hjemmetjeneste (eksempel)" in head and "Styrket skole, variant B" in head
+
+
+# --- finding names (issue 14 item 8) ---------------------------------------------------------------------------------
+
+def test_lines_lists_areas_projects_with_del_and_schedule_lines():
+    result = cli("lines", "asker-hp-2024-2027")
+    assert result.exit_code == 0, result.output
+    text = result.stdout
+    areas = text.split("Områder (tabell: område)")[1].split("Prosjekter")[0]
+    assert {"Oppvekst", "Velferd", "Samfunnsutvikling"} <= {line.strip() for line in areas.splitlines()}
+    projects = text.split("Prosjekter (tabell: prosjekt)")[1].split("Linjer (tabell: drift)")[0]
+    assert "del 2 tilskudd til andres investeringer:" in projects and "Egenkapitaltilskudd KLP" in projects
+    drift = text.split("Linjer (tabell: drift)")[1].split("Linjer (tabell: investering)")[0]
+    assert "  Bruk av disposisjonsfond" in drift and "Netto driftsresultat" not in drift  # sums are not offered
+    data = json.loads(cli("lines", "asker-hp-2024-2027", "--format", "json").stdout)
+    assert {"del": 3, "line": "Egenkapitaltilskudd KLP"} in data["projects"] and "Oppvekst" in data["areas"]
+    # every name listed is accepted by amend
+    for area in data["areas"]:
+        (result,) = run_all(load_package("asker-hp-2024-2027"), [write_proposal_for(area)])
+        assert result.changes[0].label == area
+
+
+def write_proposal_for(area: str) -> Path:
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp())
+    return write(folder, proposal(f"  - tekst: t\n    tabell: område\n    linje: {area}\n    beløp: {{2025: 1}}\n"))
+
+
+def test_unknown_name_lists_the_candidates_of_its_table(tmp_path):
+    path = write(tmp_path, proposal("  - tekst: t\n    tabell: område\n    linje: Opvekst\n    beløp: {2025: 100}\n"))
+    result = cli("amend", "asker-hp-2024-2027", path)
+    assert result.exit_code == 2
+    assert "mente du «Oppvekst»?" in result.stderr and "kjente navn: «Administrasjon og ledelse», «Oppvekst»" in result.stderr
+    assert "budsjettkontroll lines" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_new_area_needs_ny_and_is_stated_with_a_warning_when_close(tmp_path):
+    path = write(tmp_path, proposal("  - tekst: t\n    tabell: område\n    linje: Oppvekst og skole\n    ny: true\n"
+                                    "    beløp: {2025: 100}\n  - tekst: u\n    tabell: område\n    linje: Oppvekst\n"
+                                    "    beløp: {2025: -100}\n"))
+    for fmt in ("text", "markdown", "html"):
+        out = " ".join(cli("amend", "asker-hp-2024-2027", path, "--format", fmt, env={"COLUMNS": "200"}).stdout.split())
+        assert "oppretter et nytt område «Oppvekst og skole»" in out
+        assert "ligner «Oppvekst», som finnes fra før" in out
+
+
+def test_amend_with_the_proposal_alone_uses_its_grunnlag(tmp_path):
+    alone = cli("amend", "endringsforslag-omfordeling", "--format", "json")
+    both = cli("amend", "asker-hp-2024-2027", "endringsforslag-omfordeling", "--format", "json")
+    assert alone.exit_code == both.exit_code == 0
+    assert json.loads(alone.stdout)["proposals"][0]["balance"] == json.loads(both.stdout)["proposals"][0]["balance"]
+    nameless = write(tmp_path, "tittel: t\nparti: p\nendringer:\n  - tekst: t\n    tabell: område\n    linje: Oppvekst\n"
+                               "    beløp: {2025: 1}\n")
+    result = cli("amend", nameless)
+    assert result.exit_code == 2 and "oppgir ikke «grunnlag»" in result.stderr

@@ -576,3 +576,32 @@ def test_html_memo_then_appendix(work):
     assert memo.index("Konklusjon:") < memo.index("Brudd (7)") < memo.index("Lovkrav som ikke") < memo.index("Hovedtall")
     assert "SK-fond-rullering" not in memo and "SK-fond-rullering" in appendix
     assert "<svg" not in memo and "<svg" in appendix
+
+
+# --- Traceable (issue 14 item 6) -------------------------------------------------------------------------------------
+
+def test_every_breach_shows_file_and_line_and_key_figures_their_operands(work):
+    text = " ".join(run("lovlig", "--format", "text", env={"COLUMNS": "250"}).stdout.split())
+    data = check_json("lovlig")
+    for f in failing(data["findings"], ("warning",)):
+        where = f"lovlig/{Path(f['file']).name}:{f['line']}"
+        assert where in text, where
+    # gjeldsgrad 2024 = lånegjeld 9 800 000 ÷ brutto driftsinntekter 9 653 092 = 101,5 %
+    assert "Grunnlag: lånegjeld ekskl. startlån (UB), oppgitt eller fremskrevet = 9 800 000; brutto driftsinntekter" \
+           in text and "= 9 653 092" in text
+    for fmt in ("markdown", "html"):
+        assert "= 9 800 000" in run("lovlig", "--format", fmt).stdout
+
+
+def test_explain_with_budget_shows_this_packages_numbers_per_year(work):
+    rule = runner.invoke(app, ["explain", "KL-14-18-minimumsavdrag", "--budget", "lovlig"])
+    assert rule.exit_code == 0, rule.output
+    numbers = rule.stdout.split("Med tallene i Asker kommune")[1]
+    for year, avdrag in ((2024, "400 000"), (2027, "455 000")):
+        assert f"{year}: IKKE VURDERT (lovkrav)" in numbers
+        assert f"drift_avdrag = {avdrag}" in numbers
+    assert "anleggsmidler_grunnlag = mangler" in numbers and "(feil)" not in numbers
+    figure = runner.invoke(app, ["explain", "gjeldsgrad", "--budget", "lovlig"]).stdout
+    assert "2024: 101,5" in figure and "= 9 800 000" in figure and "= 9 653 092" in figure
+    policy = runner.invoke(app, ["explain", "ASKER-HR-gjeldsgrad", "--budget", "lovlig"]).stdout
+    assert "2027: BRUDD (advarsel)" in policy and "nivå = ikke godkjent" in policy

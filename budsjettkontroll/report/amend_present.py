@@ -58,8 +58,9 @@ def financing(change) -> str:
 def new_area_text(change) -> str | None:
     if not change.new:
         return None
-    return "ny linje: forslaget oppretter " + ("et nytt prosjekt" if change.stem == "investering_fordeling"
-                                               else "en ny linje") + f" «{change.label}»"
+    what = {"investering_fordeling": "et nytt prosjekt", "drift_fordeling": "et nytt område"}.get(change.stem,
+                                                                                               "en ny linje")
+    return f"ny: forslaget oppretter {what} «{change.label}»"
 
 
 def derived_amounts(result, d) -> dict[int, int]:

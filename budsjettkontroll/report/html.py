@@ -126,7 +126,7 @@ def render_one(result, options: dict[str, Any], multiple: bool = False) -> list[
                f"{s['waived']} unntatt.</p>")
 
     out.append(f"<h2>Brudd ({len(memo.breaches)})</h2>")
-    out.append(_breach_table(memo.breaches) if memo.breaches else "<p>Ingen brudd.</p>")
+    out.append(_breach_table(memo.breaches, result) if memo.breaches else "<p>Ingen brudd.</p>")
     if memo.legal_open:
         out.append(f"<h2>Lovkrav som ikke kunne vurderes ({len(memo.legal_open)})</h2><p class='small'>Kravene gjelder, "
                    "men pakken mangler tallene som trengs. Be administrasjonen om grunnlaget.</p>")
@@ -210,7 +210,14 @@ def _appendix(result, memo, options: dict[str, Any], group_open, years_text) -> 
     return out
 
 
-def _breach_table(items: list) -> str:
+def _basis(result, finding) -> str:
+    from .present import operands_text
+
+    text = operands_text(result, finding)
+    return f"<br><span class='small'>{e(text)}</span>" if text else ""
+
+
+def _breach_table(items: list, result=None) -> str:
     """Grouped per rule: the rule, its title and legal basis once, then one row per year."""
     by_rule: dict[str, list] = defaultdict(list)
     for f in items:
@@ -223,7 +230,7 @@ def _breach_table(items: list) -> str:
             year = e(f.year or "hele") + (f"<br><span class='small'>{e(f.column)}</span>"
                                           if getattr(f, "column", None) else "")
             rows.append(f"<tr><td class='nw'>{e(SEVERITY_WORD[f.severity])}</td><td class='nw'>{year}</td>"
-                        f"<td>{e(f.message)}</td><td><code>{e(location_text(f))}</code></td></tr>")
+                        f"<td>{e(f.message)}{_basis(result, f)}</td><td><code>{e(location_text(f))}</code></td></tr>")
     return ("<table><thead><tr><th>Alvor</th><th>År</th><th>Melding</th><th>Sted</th></tr></thead><tbody>"
             + "".join(rows) + "</tbody></table>")
 

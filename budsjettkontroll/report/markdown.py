@@ -91,7 +91,7 @@ def render_one(result, options: dict[str, Any], level: str = "#") -> list[str]:
             f"{failed['warning']} advarsler · {failed['info']} merknader · {s['status']['not_evaluated']} ikke vurdert · "
             f"{s['status']['waived']} unntatt", ""]
 
-    out += _finding_table(f"{sub} Brudd ({len(memo.breaches)})", memo.breaches, severity=True)
+    out += _finding_table(f"{sub} Brudd ({len(memo.breaches)})", memo.breaches, severity=True, result=result)
     if memo.legal_open:
         out += [f"{sub} Lovkrav som ikke kunne vurderes ({len(memo.legal_open)})", "",
                 "| Regel | År | Be administrasjonen om | Hjemmel | Sted |", "|---|---|---|---|---|"]
@@ -145,7 +145,9 @@ def render_one(result, options: dict[str, Any], level: str = "#") -> list[str]:
     return out
 
 
-def _finding_table(heading: str | None, items: list, severity: bool = False) -> list[str]:
+def _finding_table(heading: str | None, items: list, severity: bool = False, result=None) -> list[str]:
+    from .present import operands_text
+
     if not items:
         return [heading, "", "Ingen.", ""] if heading and "Brudd" in heading else []
     out = [heading, ""] if heading else []
@@ -153,7 +155,8 @@ def _finding_table(heading: str | None, items: list, severity: bool = False) -> 
     out += [head, "|" + "---|" * (head.count("|") - 1)]
     for f in items:
         cells = ([SEVERITY_WORD[f.severity]] if severity else []) + [
-            esc(f.rule), esc(year_label(f)), esc(f.message), references(f), esc(location_text(f))]
+            esc(f.rule), esc(year_label(f)), esc(" ".join(x for x in (f.message, operands_text(result, f)) if x)),
+            references(f), esc(location_text(f))]
         out.append("| " + " | ".join(cells) + " |")
     out.append("")
     return out

@@ -158,3 +158,42 @@ def figure_value(item: dict[str, Any] | None) -> str:
             number != number.to_integral_value() else format_amount(number)
         return f"{text} {unit}".strip()
     return str(value)
+
+
+def figure_of(finding: Finding) -> str | None:
+    """The key figure a handlingsregel finding judges (the figure's value is among the finding's values)."""
+    from ..derive import FIGURES
+
+    for name in finding.values:
+        if name in FIGURES and FIGURES[name].inputs:
+            return name
+    return None
+
+
+def operands(result, finding: Finding) -> list[tuple[str, str]]:
+    """What a key-figure finding is computed from, for its year: [(«Lånegjeld ekskl. startlån (UB)», «9 800 000»)].
+    Schedule lines are shown in the package's sign convention; figures as computed."""
+    from ..derive import FIGURES, describe
+
+    name = figure_of(finding)
+    if name is None or result is None:
+        return []
+    years = [finding.year] if finding.year else list(result.budget.meta.plan_years)
+    out = []
+    for fact in FIGURES[name].inputs:
+        if fact.startswith("meta:"):
+            continue
+        values = [(y, result.facts.get(fact, y)) for y in years]
+        if all(v is None for _, v in values):
+            continue
+        label = describe(fact)
+        line = ".csv" in label
+        text = ", ".join((f"{y}: " if len(years) > 1 else "") + (shown(result.budget, v) if line else format_amount(v))
+                         for y, v in values if v is not None)
+        out.append((label, text))
+    return out
+
+
+def operands_text(result, finding: Finding) -> str:
+    parts = operands(result, finding)
+    return ("Grunnlag: " + "; ".join(f"{label} = {value}" for label, value in parts)) if parts else ""

@@ -14,7 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..findings import FAIL, NOT_EVALUATED, PASS
-from .present import HEADLINES, SEVERITY_WORD, location_text, reference_text, shown
+from .present import HEADLINES, SEVERITY_WORD, location_text, operands_text, reference_text, shown
 
 STYLE = {FAIL: "bold red", NOT_EVALUATED: "yellow", PASS: "green", "waived": "cyan"}
 
@@ -63,7 +63,7 @@ def render_one(console: Console, result, options: dict[str, Any]) -> None:
     for note in budget.notes:
         console.print(f"[dim]Merk: {escape(note)}")
 
-    _breaches(console, memo.breaches)
+    _breaches(console, memo.breaches, result)
     if memo.waived:
         out = Table(title=f"Unntatt (waiver) ({len(memo.waived)})", title_justify="left")
         for column in ("", "Regel", "År", "Melding", "Begrunnelse", "Sted"):
@@ -134,7 +134,7 @@ def _year(f) -> str:
     return f"{year}\n{column}" if column else year
 
 
-def _breaches(console: Console, items: list) -> None:
+def _breaches(console: Console, items: list, result=None) -> None:
     """Per rule: a heading with the severity, title and legal basis once; then one line per year with the message
     and the file:line it rests on."""
     if not items:
@@ -156,8 +156,11 @@ def _breaches(console: Console, items: list) -> None:
         out.add_column("Melding", overflow="fold", ratio=5)
         out.add_column("Sted", overflow="fold", ratio=2, style="dim")
         for f in fs:
-            out.add_row(_year(f), escape(f.message + (f" [{f.justification}]" if f.justification else "")),
-                        escape(location_text(f)))
+            message = Text(f.message + (f" [{f.justification}]" if f.justification else ""))
+            basis = operands_text(result, f)
+            if basis:
+                message.append(f"\n{basis}", style="dim")
+            out.add_row(_year(f), message, escape(location_text(f)))
         console.print(Padding(out, (0, 0, 0, 4)))
 
 
