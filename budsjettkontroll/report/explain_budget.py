@@ -64,7 +64,7 @@ def with_numbers(name: str, result) -> str:
         value = result.facts.get(key, year)
         out.append(f"  {year or 'hele perioden'}: {_value(result, key, value)}")
         for fact in figure.inputs:
-            if fact.startswith("meta:"):
+            if ":" in fact:  # meta:years, table:drift … are graph edges, not facts
                 continue
             out.append(f"    {describe(fact)} = {_value(result, fact, result.facts.get(fact, year))}")
     return "\n".join(out) + "\n"

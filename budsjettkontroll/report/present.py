@@ -181,7 +181,7 @@ def operands(result, finding: Finding) -> list[tuple[str, str]]:
     years = [finding.year] if finding.year else list(result.budget.meta.plan_years)
     out = []
     for fact in FIGURES[name].inputs:
-        if fact.startswith("meta:"):
+        if ":" in fact:  # meta:years, table:drift … are graph edges, not facts
             continue
         values = [(y, result.facts.get(fact, y)) for y in years]
         if all(v is None for _, v in values):
