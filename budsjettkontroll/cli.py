@@ -266,8 +266,7 @@ def explain(rule_id: Annotated[str, typer.Argument(help="Regel-id, nøkkeltall e
     out += ["", "Størrelser:"]
     for name in compiled.names:
         fig = FIGURES.get(name)
-        label = describe(name)  # the Norwegian name (line and file, or the figure's label)
-        doc = label if (label != name or not fig) else " ".join(fig.doc.split())
+        doc = " ".join(fig.doc.split()) if fig else describe(name)
         out.append(f"  {name}: {doc}")
     if spec.notes:
         out += ["", "Merknader:", "  " + " ".join(spec.notes.split())]
