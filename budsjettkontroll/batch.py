@@ -272,14 +272,21 @@ def _failures_text(result, settings: BatchSettings, path: str) -> str:
 
 def outcomes(paths: list[Path], settings: BatchSettings, jobs: int = 1) -> Iterator[Outcome]:
     """Outcomes in the order of `paths`, computed here or by `jobs` worker processes."""
+    import gc
+
     names = [str(p) for p in paths]
-    if jobs <= 1 or len(names) <= 2:
-        for name in names:
-            yield check_one(name, settings)
+    if not names:
         return
     # The first package is checked here: that imports pandas and pandera and loads the rule packs once, and
-    # workers forked afterwards start warm instead of each paying the cold start.
+    # workers forked afterwards start warm instead of each paying the cold start. What it loaded is then frozen out
+    # of the garbage collector's way (gc.freeze): every later collection walks only what the packages since made,
+    # and forked workers do not copy pages just to update reference counts the collector keeps.
     yield check_one(names[0], settings)
+    gc.freeze()
+    if jobs <= 1 or len(names) <= 2:
+        for name in names[1:]:
+            yield check_one(name, settings)
+        return
     rest = names[1:]
     chunk = max(1, min(16, len(rest) // (jobs * 8)))
     from concurrent.futures import ProcessPoolExecutor  # here: `check` of one package need not import multiprocessing

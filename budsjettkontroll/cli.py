@@ -165,6 +165,9 @@ def check(
 def _check_batch(paths: list[Path], settings, options, extra_packs, verbose: bool, output: Path | None, force: bool,
                  jobs: int) -> int:
     """Every package below the folders, streamed (see batch.py); one bad package does not stop the others."""
+    import gc
+
+    gc.enable()  # a long run: cycles are collected (batch freezes what the first package loaded, see batch.outcomes)
     from .batch import BatchSettings, report_file, run
     from .errors import InputError
     from .report.settings import from_settings
@@ -483,7 +486,17 @@ def _packs(names: list[str] | None):
     return [load_pack(p) for p in sorted(rules_dir().glob("*.yaml"))]
 
 
+# Commands that run once and exit: Python's cyclic garbage collector would walk the hundreds of thousands of objects
+# pandas, pandera and pydantic create at import again and again (a tenth of a cold `check`), and the process frees
+# everything at exit anyway. A batch over many packages turns it back on (see _check_batch); `serve` keeps it.
+ONE_SHOT = ("check", "amend")
+
+
 def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] in ONE_SHOT:
+        import gc
+
+        gc.disable()
     try:
         app()
     except KeyboardInterrupt:

@@ -246,3 +246,33 @@ def test_recheck_judges_again_only_what_the_change_reaches(monkeypatch):
     monkeypatch.setattr(engine, "format_message", real_format)
     assert _as_json(fast) == _as_json(run_check(changed))
     assert _as_json(fast) != _as_json(base_result)
+
+
+# --- the garbage collector ------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("args, collecting", [
+    (["check", "--format", "json"], False),     # one package, once: no cyclic collection until exit
+    (["rules"], True),
+])
+def test_one_shot_commands_run_without_the_cyclic_collector(args, collecting, tmp_path):
+    import subprocess
+    import sys
+
+    probe = ("import gc, sys\nfrom budsjettkontroll import cli\nsys.argv = ['budsjettkontroll', *sys.argv[1:]]\n"
+             "try:\n    cli.main()\nexcept SystemExit:\n    pass\nsys.stderr.write(f'GC={gc.isenabled()}')\n")
+    done = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True, text=True, cwd=tmp_path)
+    assert done.stderr.endswith(f"GC={collecting}"), done.stderr[-300:]
+
+
+def test_a_batch_collects_cycles_again_and_freezes_what_the_first_package_loaded(tmp_path):
+    import subprocess
+    import sys
+
+    for name in ("a", "b", "c"):
+        shutil.copytree(ASKER_DIR, tmp_path / "pakker" / name)
+    probe = ("import gc, sys\nfrom budsjettkontroll import cli\nsys.argv = ['budsjettkontroll', *sys.argv[1:]]\n"
+             "try:\n    cli.main()\nexcept SystemExit:\n    pass\n"
+             "sys.stderr.write(f'GC={gc.isenabled()} frozen={gc.get_freeze_count() > 100000}')\n")
+    done = subprocess.run([sys.executable, "-c", probe, "check", str(tmp_path / "pakker"), "--format", "text",
+                           "--jobs", "1"], capture_output=True, text=True)
+    assert done.stderr.endswith("GC=True frozen=True"), done.stderr[-300:]
