@@ -445,3 +445,47 @@ def test_sandnes_as_printed_is_checked_as_an_okonomiplan(tmp_path):
     assert not [f for f in findings if f.status == "fail" and f.severity == "error"]
     assert {f.column for f in findings} == {None}
     assert check(package, "--format", "text").exit_code == 0
+
+
+REALWORLD = Path(__file__).parent / "realworld"  # helper `aliases` owns these packages; read here, never edited
+
+
+def test_hustadvika_2021_accounts_with_rev_and_oppr_budget_as_printed():
+    """Økonomisk oversikt drift (§ 5-6) as printed: «Regnskap 2021», «Rev. budsjett 2021», «Oppr. budsjett 2021»,
+    «Regnskap 2020», no [years]: an årsregnskap of two years with two budget views for 2021."""
+    budget = load_package(REALWORLD / "hustadvika-2021-regnskap")
+    assert budget.document == "årsregnskap" and budget.meta.years.regnskap == [2020, 2021]
+    assert [(v.view, [c.label for c in v.columns.values()]) for v in budget.views] == [
+        ("revidert", ["Rev. budsjett 2021"]), ("opprinnelig", ["Oppr. budsjett 2021"])]
+    assert budget.schedules == ["drift_art"]
+    findings = run_check(budget).findings
+    accounts = [(f.column, f.status) for f in findings if f.rule == "KL-14-11-merforbruk-regnskap"]
+    assert accounts == [("Regnskap 2020", "pass"), ("Regnskap 2021", "pass")]  # read from § 5-6
+    balance = [f for f in findings if f.rule == "KL-14-4-balanse-drift"]
+    assert [(f.column, f.status) for f in balance] == [("Rev. budsjett 2021", "not_evaluated"),
+                                                      ("Oppr. budsjett 2021", "not_evaluated")]
+    assert all("bevilgningsoversikt drift (budsjett- og regnskapsforskriften § 5-4 første ledd; drift.csv), som "
+               "pakken ikke har" in f.message for f in balance)
+    assert {f.column for f in findings if f.rule == "FORSKR-5-6-sumlinjer"} == {  # § 5-6 sums in every column
+        "Regnskap 2020", "Regnskap 2021", "Rev. budsjett 2021", "Oppr. budsjett 2021"}
+    assert not [f for f in findings if f.status == "fail" and f.severity == "error"]
+
+
+def test_stavanger_2020_regnskap_justert_opprinnelig_as_printed():
+    """§ 5-4 and § 5-5 with regnskap_2020, justert_budsjett_2020, opprinnelig_budsjett_2020: the accounts get the
+    accounts' rules, each budget column is judged for balance under its own name."""
+    budget = load_package(REALWORLD / "stavanger-2020-regnskap")
+    assert budget.document == "årsregnskap" and [v.view for v in budget.views] == ["revidert", "opprinnelig"]
+    findings = run_check(budget).findings
+    judged = sorted((f.rule, f.column, f.status) for f in findings if f.rule in (
+        "KL-14-11-merforbruk-regnskap", "FORSKR-4-udekket-investering", "KL-14-4-balanse-drift",
+        "KL-14-4-balanse-investering"))
+    assert judged == [
+        ("FORSKR-4-udekket-investering", "Regnskap 2020", "pass"),
+        ("KL-14-11-merforbruk-regnskap", "Regnskap 2020", "pass"),
+        ("KL-14-4-balanse-drift", "Opprinnelig budsjett 2020", "pass"),
+        ("KL-14-4-balanse-drift", "Revidert budsjett 2020", "pass"),
+        ("KL-14-4-balanse-investering", "Opprinnelig budsjett 2020", "pass"),
+        ("KL-14-4-balanse-investering", "Revidert budsjett 2020", "pass")]
+    assert not [f for f in findings if f.status == "fail" and f.severity == "error"]
+    assert check(REALWORLD / "stavanger-2020-regnskap", "--format", "text").exit_code == 0
