@@ -27,6 +27,7 @@ Loan conventions (Premises; each can be set in the file under `forutsetninger`):
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
@@ -575,11 +576,15 @@ def consequences(budget: Budget, amendment: Amendment, changes: list[ResolvedCha
                                  "lån tatt opp minus avdrag, akkumulert")
         if change.part == 1:
             basis = {y: a - mva.get(y, 0) for y, a in internal.items()}
-            depreciation, book = depreciation_schedule(basis, plan, premises.avskrivningstid)
+            years, source = depreciation_years(change, premises)
+            depreciation, book = depreciation_schedule(basis, plan, years)
             dep = _rounded(depreciation)
             if any(dep.values()):
-                text = (f"lineært over {premises.avskrivningstid} år fra året etter investeringen, av kostnaden "
+                text = (f"lineært over {years} år ({source}) fra året etter investeringen, av kostnaden "
                         "fratrukket momskompensasjon")
+                if source != "satt for prosjektet" and _WATER_NETWORK.search(change.label or ""):
+                    text += ("; VA-ledningsnett kan fra 2026 avskrives over inntil 80 år (FOR-2025-09-12-1858): sett "
+                             "«avskrivningstid» på endringen")
                 out.append(DerivedLine(AVSKRIVNINGER, change.number, "drift", _label(budget, "drift", "avskrivninger"),
                                        dep, text))
                 out.append(DerivedLine(AVSKRIVNINGER, change.number, "drift",
@@ -626,6 +631,20 @@ def loan_schedule(loans: dict[int, int], plan: list[int], premises: Premises, ra
                 repayment[year] += p / n if k <= n else Decimal(0)
             balance[year] += p * max(0, n - k) / n
     return dict(interest), dict(repayment), dict(balance)
+
+
+_WATER_NETWORK = re.compile(r"(vann|avløp|avlop|\bva\b|ledning|overvann|spillvann|sanering)", re.I)
+
+
+def depreciation_years(change, premises) -> tuple[int, str]:
+    """The avskrivningstid a project is depreciated over, and where it comes from: the change's own
+    «avskrivningstid», else the proposal's forutsetninger, else the default of 40 years."""
+    own = getattr(change.proposed.spec, "avskrivningstid", None)
+    if own is not None:
+        return own, "satt for prosjektet"
+    if "avskrivningstid" in premises.model_fields_set:
+        return premises.avskrivningstid, "forutsetningene i forslaget"
+    return premises.avskrivningstid, f"standard {premises.avskrivningstid} år; kan settes per prosjekt"
 
 
 def depreciation_schedule(basis: dict[int, int], plan: list[int], years: int

@@ -63,6 +63,7 @@ CHANGE_KEYS = {
     "ny": ("ny", "new"),
     "belop": ("beløp", "belop", "amounts", "amount"),
     "finansiering": ("finansiering", "financing"),
+    "avskrivningstid": ("avskrivningstid", "depreciation_years"),
 }
 PREMISE_KEYS = {
     "nedbetalingstid": ("nedbetalingstid", "avdragstid", "repayment_years"),
@@ -97,7 +98,9 @@ class Premises(BaseModel):
     """How the tool computes the consequences of a loan; each has a default, each can be set in the file.
 
     nedbetalingstid: years of equal (serial) avdrag on a new loan, first avdrag the year after the loan is taken up.
-    avskrivningstid: years over which a new varig driftsmiddel is depreciated, from the year after the investment.
+    avskrivningstid: years over which a new varig driftsmiddel is depreciated, from the year after the investment
+      (default 40; a project may set its own, e.g. VA ledningsnett, which from 2026 may be depreciated over up to 80
+      years: FOR-2025-09-12-1858 as summarised in shared/reference/lovregler.md).
     rente_forste_ar: share of a full year's interest in the year the loan is taken up (0.5: taken up mid-year).
     rente: interest rate in percent per year, overriding the package's interest_rate premise (budsjett.toml).
     """
@@ -133,6 +136,7 @@ class ChangeSpec(BaseModel):
     ny: bool = False
     belop: Any
     finansiering: Any = None  # a type (lån …) or {type: percent}; parsed against the budget in amend.py
+    avskrivningstid: int | None = Field(None, ge=1, le=100)  # this project's own; else forutsetninger.avskrivningstid
 
     @field_validator("linje", "tabell", mode="before")
     @classmethod

@@ -709,3 +709,37 @@ def test_amend_with_the_proposal_alone_uses_its_grunnlag(tmp_path):
                                "    beløp: {2025: 1}\n")
     result = cli("amend", nameless)
     assert result.exit_code == 2 and "oppgir ikke «grunnlag»" in result.stderr
+
+# --- issue 13 item 19: the avskrivningstid a project is depreciated over is stated, and can be set per project --------
+
+VA_PROJECT = """  - tekst: Nytt ledningsnett vann og avløp
+    tabell: prosjekt
+    linje: Ledningsnett vann og avløp Vestre
+    ny: true
+    del: 1
+    beløp: {2025: 80000}
+    finansiering: lån
+"""
+
+
+def test_default_avskrivningstid_is_named_and_va_projects_are_pointed_to_80_years(asker, tmp_path):
+    result = amend(asker, write(tmp_path, proposal(VA_PROJECT)))
+    (line,) = [d for d in result.derived if d.kind == AVSKRIVNINGER and d.label == "Avskrivninger"]
+    assert line.amounts == {2026: 2000, 2027: 2000}  # 80 000 over the default 40 years
+    assert "lineært over 40 år (standard 40 år; kan settes per prosjekt)" in line.explanation
+    assert "VA-ledningsnett kan fra 2026 avskrives over inntil 80 år (FOR-2025-09-12-1858)" in line.explanation
+
+
+def test_avskrivningstid_set_on_the_project_wins(asker, tmp_path):
+    text = proposal(VA_PROJECT + "    avskrivningstid: 80\n", premises="forutsetninger:\n  avskrivningstid: 30\n")
+    result = amend(asker, write(tmp_path, text))
+    (line,) = [d for d in result.derived if d.kind == AVSKRIVNINGER and d.label == "Avskrivninger"]
+    assert line.amounts == {2026: 1000, 2027: 1000}  # 80 000 over 80 years
+    assert "lineært over 80 år (satt for prosjektet)" in line.explanation and "VA-ledningsnett" not in line.explanation
+
+
+def test_avskrivningstid_from_the_premises_is_named_as_such(asker, tmp_path):
+    result = amend(asker, write(tmp_path, proposal(VA_PROJECT, premises="forutsetninger:\n  avskrivningstid: 50\n")))
+    (line,) = [d for d in result.derived if d.kind == AVSKRIVNINGER and d.label == "Avskrivninger"]
+    assert line.amounts == {2026: 1600, 2027: 1600}
+    assert "lineært over 50 år (forutsetningene i forslaget)" in line.explanation
