@@ -142,3 +142,30 @@ def test_every_line_fact_and_figure_is_in_the_graph():
     graph = figure_graph()
     assert set(line_fact_names()) <= set(graph.inputs)
     assert set(FIGURES) <= set(graph.inputs)
+
+
+def test_a_column_before_2020_is_not_evaluated_for_every_forskrift_rule_never_silent(asker_copy):
+    """budsjett- og regnskapsforskriften 2019 applies from 2020: a 2019 column gets, for each rule in force from
+    2020, «ikke vurdert: kolonnen er fra før forskriften gjaldt»; the plan years are judged as before."""
+    from budsjettkontroll.rules.engine import BEFORE_FORSKRIFT
+    from budsjettkontroll.rules.loader import load_pack
+
+    for path in asker_copy.glob("*.csv"):
+        lines = path.read_text(encoding="utf-8").splitlines()
+        path.write_text("\n".join([lines[0].replace("2022", "2019"), *lines[1:]]) + "\n", encoding="utf-8")
+    toml = asker_copy / "budsjett.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").replace("regnskap = [2022]", "regnskap = [2019]"),
+                    encoding="utf-8")
+    clean = run_check(load_package(bundled_dir() / "asker-hp-2024-2027")).findings
+    findings = run_check(load_package(asker_copy)).findings
+    old = [f for f in findings if f.year == 2019]
+    assert old and all(f.status == "not_evaluated" and f.message == BEFORE_FORSKRIFT for f in old)
+    lov = load_pack("lov")
+    regnskap_rules = {c.spec.id for c in lov.rules if {"regnskap", "all"} & set(c.spec.scopes)}
+    assert regnskap_rules and regnskap_rules <= {f.rule for f in old}
+    assert len({f.rule for f in old}) == len(old)  # one per rule, not one per sum line
+    # (§ 14-11 looks two years back: with 2022 gone it has no accounts for 2024, and says so)
+    plan = lambda fs: sorted((f.rule, f.year, f.subject, f.status) for f in fs  # noqa: E731
+                             if f.year is not None and f.year >= 2024 and f.pack == "lov"
+                             and f.rule != "KL-14-11-dekning-merforbruk")
+    assert plan(findings) == plan(clean)

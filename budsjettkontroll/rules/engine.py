@@ -129,7 +129,8 @@ def _missing_inputs(facts: Facts, missing: list[str], year: int | None, graph: G
     leaves = [leaf for n in shown for leaf in missing_leaves(facts, graph, n, year)]
     years: dict[str, list[int]] = {}
     for name, at in dict.fromkeys(leaves):
-        text = _absent_schedule(facts, name) or _blank_cell(facts, name, at) or describe(name)
+        text = _absent_schedule(facts, name) or _absent_column(facts, name, at) or _blank_cell(facts, name, at) \
+            or describe(name)
         years.setdefault(text, [])
         if at is not None and at != year and str(at) not in text:
             years[text].append(at)
@@ -142,6 +143,15 @@ def _absent_schedule(facts: Facts, name: str) -> str | None:
     if where is None or facts.table(where[0].stem) is not None:
         return None
     return f"{where[0].title.lower()} ({where[0].paragraph}; {where[0].stem}.csv), som pakken ikke har"
+
+
+def _absent_column(facts: Facts, name: str, year: int | None) -> str | None:
+    """A line of a schedule the package holds without a column for the year: that column is named once."""
+    where = line_fact_names().get(name)
+    table = facts.table(where[0].stem) if where and year is not None else None
+    if table is None or not table.rows or any(year in r.values for r in table.rows):
+        return None
+    return f"kolonnen for {year} i {where[0].stem}.csv"
 
 
 def _blank_cell(facts: Facts, name: str, year: int | None) -> str | None:

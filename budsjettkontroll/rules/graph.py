@@ -374,9 +374,15 @@ def missing_leaves(facts, graph: Graph, name: str, year: int | None, _depth: int
 
 def _missing_parts(facts, graph: Graph, name: str, year: int | None, depth: int) -> list[tuple[str, int | None]]:
     """A missing schedule line: a sum is missing because of its missing parts (or a blank area/project row)."""
+    from ..derive import line_fact_names
+
     parts = graph.inputs_of(name)
     if not parts or year is None or year not in facts.years:
         return [(name, year)]
+    where = line_fact_names().get(name.removesuffix("_beregnet"))
+    table = facts.table(where[0].stem) if where else None
+    if table is None or (table.rows and not any(year in r.values for r in table.rows)):
+        return [(name.removesuffix("_beregnet"), year)]  # the whole file or its column is missing: say that once
     leaves: list[tuple[str, int | None]] = []
     for part in parts:
         if part.startswith("rows:"):
