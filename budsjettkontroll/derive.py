@@ -1015,7 +1015,8 @@ def _coverage(f: Facts) -> dict[int, list[tuple[int, Amount]]] | None:
     return result
 
 
-@figure("dekket_innen_frist", inputs=("drift_dekning_merforbruk", "nt_merforbruk_regnskap", "drift_fremfort_merforbruk"),
+@figure("dekket_innen_frist", label="dekning av merforbruk innen fristen («Dekning av tidligere års merforbruk» i "
+        "drift.csv hvert år)", inputs=("drift_dekning_merforbruk", "nt_merforbruk_regnskap", "drift_fremfort_merforbruk"),
         locate=False)
 def dekket_innen_frist(f: Facts, year: int) -> Amount | None:
     """The part of the merforbruk from `year` − 2 that «Dekning av tidligere års merforbruk» (§ 5-4) covers by the

@@ -364,12 +364,22 @@ def missing_leaves(facts, graph: Graph, name: str, year: int | None, _depth: int
     except Exception:  # noqa: BLE001 - the figure's own failure is reported by the engine; name the figure
         return [(name, year)]
     gone = list(dict.fromkeys((n, y) for n, y, v in reads if v is None and (n in declared or n in FIGURES)))
+    if not gone and year is not None and not fig.label:  # nothing missing read (a memo): declared inputs, same year
+        gone = [(n, year) for n in graph.inputs_of(name) if not _pseudo(n) and n != "ar" and _value(facts, n, year)
+                is None]
     if not gone or (fig.label and year is not None and any(y is not None and y != year for _, y in gone)):
         return [(name, year)]
     leaves: list[tuple[str, int | None]] = []
     for n, y in gone:
         leaves += missing_leaves(facts, graph, n, y, _depth + 1)
     return list(dict.fromkeys(leaves))
+
+
+def _value(facts, name: str, year: int):
+    try:
+        return facts.get(name, year)
+    except Exception:  # noqa: BLE001 - only naming what is missing here
+        return None
 
 
 def _missing_parts(facts, graph: Graph, name: str, year: int | None, depth: int) -> list[tuple[str, int | None]]:
