@@ -111,6 +111,9 @@ def _finish(meta: BudgetMeta, raws: list[RawTable], source: Path, files: dict[st
         if note not in notes:
             notes.append(note)
     main = budgets[0]
+    if not main.meta.years.all:  # nothing to judge, and no year to judge it by
+        raise InputError(Problem("pakken har ingen årskolonner: ingen tabell har en kolonne med et år, og "
+                                 "budsjett.toml har ingen [years]", file=meta_file))
     main.views = budgets[1:]
     if problems := signs.normalise(main):  # sign conventions: detected per table, normalised here at the edge
         raise InputError(problems)
