@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import lru_cache
 
 from .budget import Amount, Budget, Table
 from .catalogue import TABLES, LineDef, TableDef
@@ -165,16 +166,26 @@ def _values(table: Table, year: int, turn: dict[str | None, int]) -> tuple[dict[
     return keyed, free
 
 
+@lru_cache(maxsize=None)
+def _sums(tdef: TableDef) -> tuple[LineDef, ...]:
+    return tuple(line for line in tdef.lines if line.is_sum)
+
+
+@lru_cache(maxsize=None)
+def _terms(line: LineDef) -> tuple[tuple[str, int], ...]:
+    return tuple(line.terms())
+
+
 def _computed(tdef: TableDef, line: LineDef, keyed: dict[str, Amount | None], free: list[Amount],
               present: set[str]) -> tuple[Amount | None, int]:
     """A sum line from its parts (parts computed from theirs when not printed): (value, number of terms)."""
     if line.parts == ("*",):
         return (sum(free), len(free)) if free else (None, 0)
-    if line.gross and not any(k in present for k, _ in line.terms()):
+    if line.gross and not any(k in present for k, _ in _terms(line)):
         return None, 0
     total: Amount = 0
     terms = 0
-    for key, sign in line.terms():
+    for key, sign in _terms(line):
         value = keyed.get(key)
         part = tdef.by_key.get(key)
         if value is None and part is not None and part.is_sum:
@@ -196,8 +207,8 @@ def evidence(table: Table, years: list[int], printed_in: str, candidate: str) ->
     result = Evidence(candidate)
     keys = {r.key for r in table.rows if r.key is not None}
     # printed × f(printed_in) is inside; inside × f(printed_in) × f(candidate) is the candidate's reading.
-    turn: dict[str | None, int] = {k: factor(printed_in, table.stem, k) * factor(candidate, table.stem, k)
-                                   for k in keys | {None}}
+    turn: dict[str | None, int] = dict.fromkeys(keys | {None}, 1) if candidate == printed_in else \
+        {k: factor(printed_in, table.stem, k) * factor(candidate, table.stem, k) for k in keys | {None}}
     anchors = ANCHORS.get(table.stem, {})
     for year in years:
         keyed, free = _values(table, year, turn)
@@ -208,9 +219,9 @@ def evidence(table: Table, years: list[int], printed_in: str, candidate: str) ->
         ndr, disp = keyed.get("netto_driftsresultat"), keyed.get("sum_disponeringer")
         if "fremfort_merforbruk" not in keyed and ndr is not None and disp is not None and abs(ndr + disp) > 2:
             result.unbalanced += 1
-        for line in tdef.lines:
+        for line in _sums(tdef):
             printed = keyed.get(line.key)
-            if not line.is_sum or printed is None:
+            if printed is None:
                 continue
             computed, terms = _computed(tdef, line, keyed, free, present)
             if computed is None or terms == 0:
@@ -264,11 +275,13 @@ def detect(tables: list[Table], years: list[int], declared: str, explicit: bool)
     if not TABLES[stem].signed or stem not in CLASSES:
         return None
     tried: dict[str, Evidence] = {}
-    for name in CONVENTIONS:
+    for name in (declared, *(c for c in CONVENTIONS if c != declared)):
         total = Evidence(name)
         for table in tables:
             total.add(evidence(table, years, declared, name))
         tried[name] = total
+        if name == declared and (not total.checked or total.rank == (0, 0, 0)):
+            break  # nothing to try it on, or nothing can do better: the others are not needed
     if not tried[declared].checked:
         return None
     best = min(tried.values(), key=lambda ev: ev.rank)

@@ -99,7 +99,8 @@ def test_the_bundled_budget_is_read_in_its_declared_convention_without_notes(ask
     assert not [n for n in asker.notes if "fortegn" in n]
     decision = signs.detect([asker.tables["drift"]], asker.meta.years.all, "incomes_negative", True)
     assert decision.chosen == "incomes_negative" and decision.tried["incomes_negative"].holds
-    assert not decision.tried["unsigned"].holds
+    assert set(decision.tried) == {"incomes_negative"}  # it holds and nothing has the wrong sign: none other tried
+    assert not signs.evidence(asker.tables["drift"], asker.meta.years.all, "incomes_negative", "unsigned").holds
 
 
 def test_an_unknown_table_under_sign_is_refused(asker_copy):
