@@ -545,3 +545,17 @@ def test_allowed_hosts_follow_the_served_address():
     assert not lan.host_ok("evil.example:8000") and not lan.host_ok("192.168.1.20:8001")
     loopback = LocalOnly(None, "127.0.0.1", 8000, 1)
     assert not loopback.host_ok("192.168.1.20:8000") and not loopback.host_ok(None)
+
+
+def test_eiendomsskatt_is_offered_where_the_package_has_it():
+    from budsjettkontroll.budget import Row
+    from budsjettkontroll.package import load_package
+    from budsjettkontroll.web.draft import base_rows
+
+    budget = load_package(bundled_dir() / "asker-hp-2024-2027")
+    assert not any(r.linje == "Eiendomsskatt" for r in base_rows(budget))  # Asker prints none
+    drift = budget.tables["drift"]
+    drift.rows.insert(2, Row("Eiendomsskatt", "eiendomsskatt", 4, {y: -150000 for y in budget.meta.years.all}))
+    rows = [r for r in base_rows(budget) if r.tabell == "drift"]
+    assert [r.linje for r in rows][:3] == ["Inntekts- og formuesskatt", "Eiendomsskatt", "Rammetilskudd"]
+    assert rows[1].base[2025] == -150000
