@@ -336,7 +336,9 @@ def test_payload_is_bounded(client):
     page = read(client.get("/").text)
     fields = fields_without_new(page)
     fields["tittel"] = "x" * 3000
-    assert post(client, "/beregn", fields).status_code == 400
+    response = post(client, "/beregn", fields)
+    assert response.status_code == 400 and 'id="resultater"' in response.text
+    assert "feltet «tittel» er lengre enn 2000 tegn" in response.text
 
 
 def test_nothing_is_written(client, tmp_path, monkeypatch):

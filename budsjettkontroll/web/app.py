@@ -105,8 +105,10 @@ def create_app(workspace: Workspace, host: str = "127.0.0.1", port: int = 0,
         form = await read_form(request)
         try:
             base, draft = await run_in_threadpool(form_draft, form)
-        except InputError as exc:
-            return error_page(exc.problems)
+        except InputError as exc:  # shown where the results go
+            html = env.get_template("problems.html").render(problems=[view.problem_text(p) for p in exc.problems],
+                                                           title="Rett dette før forslaget kan beregnes")
+            return HTMLResponse(html, status_code=400, headers=HEADERS)
         ev = await run_in_threadpool(workspace.evaluate, base, draft)
         html = env.get_template("results.html").render(**view.context(ev), draft=draft, base=base)
         ms, cpu_ms = (time.perf_counter() - started) * 1000, (time.process_time() - cpu) * 1000
@@ -125,7 +127,8 @@ def create_app(workspace: Workspace, host: str = "127.0.0.1", port: int = 0,
             if ev.problems:
                 raise InputError(ev.problems)
         except InputError as exc:
-            html = env.get_template("problems.html").render(problems=[view.problem_text(p) for p in exc.problems])
+            html = env.get_template("problems.html").render(problems=[view.problem_text(p) for p in exc.problems],
+                                                           title="Forslaget kan ikke lastes ned ennå")
             return HTMLResponse(html, status_code=422, headers=HEADERS)
         text = proposal_yaml(draft, amendment)
         return Response(text.encode("utf-8"), media_type="application/x-yaml; charset=utf-8",
