@@ -248,7 +248,9 @@ def explain(rule_id: Annotated[str, typer.Argument(help="Regel-id, nøkkeltall e
 
         text = explain_text(rule_id)
         if text is not None:
-            typer.echo(text)
+            from .report.explain_budget import norwegian_explain
+
+            typer.echo(norwegian_explain(text, rule_id))
             _explain_numbers(rule_id, budget)
             return
         hint = closest(rule_id, list(rules))
@@ -267,10 +269,10 @@ def explain(rule_id: Annotated[str, typer.Argument(help="Regel-id, nøkkeltall e
     if spec.tolerance is not None:
         out.append(f"  toleranse = {spec.tolerance}")
     out += ["", "Størrelser:"]
+    from .report.explain_budget import norwegian_doc
+
     for name in compiled.names:
-        fig = FIGURES.get(name)
-        doc = " ".join(fig.doc.split()) if fig else describe(name)
-        out.append(f"  {name}: {doc}")
+        out.append(f"  {name}: {norwegian_doc(name)}")
     if spec.notes:
         out += ["", "Merknader:", "  " + " ".join(spec.notes.split())]
     if spec.example:

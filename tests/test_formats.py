@@ -605,3 +605,13 @@ def test_explain_with_budget_shows_this_packages_numbers_per_year(work):
     assert "2024: 101,5" in figure and "= 9 800 000" in figure and "= 9 653 092" in figure
     policy = runner.invoke(app, ["explain", "ASKER-HR-gjeldsgrad", "--budget", "lovlig"]).stdout
     assert "2027: BRUDD (advarsel)" in policy and "nivå = ikke godkjent" in policy
+
+
+def test_explain_text_is_norwegian():
+    from budsjettkontroll.report.explain_budget import looks_english
+
+    for name in ("netto-driftsresultat-pst", "gjeldsgrad", "KL-14-4-balanse-drift", "KL-14-18-minimumsavdrag"):
+        out = runner.invoke(app, ["explain", name]).stdout
+        definitions = out.split("Størrelser:")[1].split("\n\n")[0] if "Størrelser:" in out else \
+            out.split("Definisjon:")[1].split("\n\n")[0]
+        assert definitions.strip() and not looks_english(definitions), (name, definitions)

@@ -68,3 +68,83 @@ def with_numbers(name: str, result) -> str:
                 continue
             out.append(f"    {describe(fact)} = {_value(result, fact, result.facts.get(fact, year))}")
     return "\n".join(out) + "\n"
+
+
+# --- Norwegian text for `explain` ------------------------------------------------------------------------------------
+
+_ENGLISH = None
+# the key figures' definitions in Norwegian (their docstrings in keyfigures.py are written for developers)
+DEFINITIONS = {
+    "netto_driftsresultat_pst": "Netto driftsresultat ÷ brutto driftsinntekter × 100, med fortegn slik at et "
+                                "overskudd er positivt: −«Netto driftsresultat» (§ 5-6, ellers § 5-4) ÷ −«Sum "
+                                "driftsinntekter» (§ 5-6) × 100. TBU anbefaler minst 1,75 % for kommunene.",
+    "disposisjonsfond_ub": "Disposisjonsfond per 31.12: «Disposisjonsfond (UB)» i nokkeltall.csv der pakken oppgir "
+                           "det, ellers fremskrevet fra sist oppgitte saldo med avsetninger minus bruk (§ 5-4).",
+    "disposisjonsfond_pst": "Disposisjonsfond (UB) ÷ brutto driftsinntekter × 100.",
+    "lanegjeld_ub": "Lånegjeld per 31.12 uten startlån og lån til videreutlån: «Lån til finansiering investeringer» "
+                    "(§ 5-7) eller «Lånegjeld ekskl. videreutlån (UB)» der pakken oppgir det, ellers fremskrevet med "
+                    "bruk av lån minus avdrag.",
+    "gjeldsgrad": "Netto lånegjeld ÷ brutto driftsinntekter × 100, der netto lånegjeld er lånegjelden (UB) uten "
+                  "startlån.",
+    "gjeldsgrad_inkl_startlan": "(Lånegjeld uten startlån + startlån) (UB) ÷ brutto driftsinntekter × 100.",
+    "vedlikehold_per_m2": "Budsjettert verdibevarende vedlikehold av eide formålsbygg i kr per m2: «Vedlikehold eide "
+                          "formålsbygg (kr per m2)» i nokkeltall.csv.",
+    "egenfinansiering_pst": "(1 − bruk av lån ÷ investeringsutgifter) × 100 for året: «Bruk av lån» og «Sum "
+                            "investeringsutgifter» i § 5-5.",
+    "egenfinansiering_pst_periode": "(1 − sum bruk av lån ÷ sum investeringsutgifter) × 100 over alle planårene.",
+    "rente_og_avdragsbelastning_pst": "(Renteutgifter + avdrag på lån) ÷ brutto driftsinntekter × 100, brutto: "
+                                      "renteinntekter og utbytte er ikke trukket fra.",
+    "startlan_ub": "Startlån (lån til videreutlån) per 31.12: «Startlån» i § 5-7 der pakken oppgir det, ellers "
+                   "fremskrevet med bruk av lån til videreutlån minus avdrag.",
+    "balansedato": "Balansedatoen pakken bruker for minimumsavdraget (1.1 eller 31.12).",
+    "robek_a": "Kommuneloven § 28-1 bokstav a: årsbudsjettet (første planår) viser merforbruk (trykt, eller regnet fra "
+               "linjene utover avrundingen) eller uspesifisert innsparing.",
+    "robek_b": "Kommuneloven § 28-1 bokstav b: et økonomiplanår viser merforbruk eller uspesifisert innsparing.",
+    "robek_c": "Kommuneloven § 28-1 bokstav c: et merforbruk er planlagt dekket over mer enn to år etter at det "
+               "oppstod.",
+    "robek_ovrige": "Sann når kriterium e (ikke vedtatt innen 31.12) eller 3 %-kriteriet er oppfylt; et som ikke kan "
+                    "vurderes, regnes ikke som oppfylt her, men nevnes i robek_ikke_vurdert.",
+    "robek_kriterier": "Bokstavene i § 28-1 budsjettet ville oppfylle, hver med betydningen; «ingen» når ingen.",
+    "robek_ikke_vurdert": "Kriteriene pakken ikke gir grunnlag for: e uten vedtaksdato, 3 %-kriteriet uten "
+                          "«Akkumulert merforbruk».",
+    "brutto_driftsinntekter": "«Sum driftsinntekter» i § 5-6 (økonomisk oversikt drift etter art) som positivt "
+                              "beløp.",
+}
+
+
+def looks_english(text: str) -> bool:
+    import re
+
+    global _ENGLISH
+    if _ENGLISH is None:
+        _ENGLISH = re.compile(r"\b(the|when|so that|is|are|and|of|which|else|where|from|with|by|signed|"
+                              r"Internally|otherwise|number|labels)\b")
+    return bool(_ENGLISH.search(text))
+
+
+def norwegian_doc(name: str) -> str:
+    """A figure's definition in Norwegian: the definition above, else its docstring when that is Norwegian, else its
+    Norwegian label (line and file, or the figure's own label)."""
+    from ..derive import FIGURES, describe
+
+    if name in DEFINITIONS:
+        return DEFINITIONS[name]
+    fig = FIGURES.get(name)
+    doc = " ".join(fig.doc.split()) if fig else ""
+    if doc and not looks_english(doc):
+        return doc
+    first = " ".join(fig.doc.split("\n\n")[0].split()) if fig else ""
+    if first and not looks_english(first):
+        return first  # the Norwegian definition; the notes after it are for developers
+    label = describe(name)
+    return label if label != name or not doc else doc
+
+
+def norwegian_explain(text: str, name: str) -> str:
+    """`explain FIGURE`: the «Definisjon» paragraph in Norwegian."""
+    key = name.strip().replace("-", "_").lower()
+    lines = text.split("\n")
+    for i, line in enumerate(lines):
+        if line == "Definisjon:" and i + 1 < len(lines) and looks_english(lines[i + 1]):
+            lines[i + 1] = "  " + norwegian_doc(key)
+    return "\n".join(lines)
