@@ -615,3 +615,9 @@ def test_explain_text_is_norwegian():
         definitions = out.split("Størrelser:")[1].split("\n\n")[0] if "Størrelser:" in out else \
             out.split("Definisjon:")[1].split("\n\n")[0]
         assert definitions.strip() and not looks_english(definitions), (name, definitions)
+    from budsjettkontroll.rules.loader import load_pack
+    from budsjettkontroll.report.explain_budget import norwegian_doc
+
+    english = {n for p in ("lov", "selvkost") for c in load_pack(p).rules for n in c.names
+               if looks_english(norwegian_doc(n))}
+    assert english == set()

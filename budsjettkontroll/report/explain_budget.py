@@ -107,6 +107,49 @@ DEFINITIONS = {
     "robek_kriterier": "Bokstavene i § 28-1 budsjettet ville oppfylle, hver med betydningen; «ingen» når ingen.",
     "robek_ikke_vurdert": "Kriteriene pakken ikke gir grunnlag for: e uten vedtaksdato, 3 %-kriteriet uten "
                           "«Akkumulert merforbruk».",
+    "antall_planar": "Antall økonomiplanår i budsjett.toml (det første er årsbudsjettet).",
+    "aret_etter": "Året etter: årsbudsjettet som først skal dekke inn et merforbruk fra regnskapet.",
+    "bruk_av_lan": "Bruk av lån (§ 5-5) som positivt beløp: lånene budsjettet tar opp til egne investeringer.",
+    "budsjettkolonner": "Pakkens årskolonner slik de er trykt («Revidert budsjett 2020»), for regler som sier hvilke "
+                        "kolonner de vurderte.",
+    "dekket_innen_frist": "Den delen av merforbruket fra to år før som «Dekning av tidligere års merforbruk» (§ 5-4) "
+                          "dekker innen utgangen av året, når hvert års dekning går til det eldste merforbruket først.",
+    "dekning_fordelt": "Hvordan dekningen fordeles, eldste merforbruk først: per merforbruk året, beløpet, årene og "
+                       "beløpene som dekker det, og fristen (kommuneloven § 14-11).",
+    "forste_budsjettar": "Første planår (årsbudsjettet); uten planår det første året i kolonnene.",
+    "forste_planar": "Første planår: årsbudsjettet (ingen for et årsregnskap).",
+    "inndekningsfrist": "Kommuneloven § 14-11: et merforbruk i regnskapet for et år skal være dekket inn innen "
+                        "utgangen av året to år etter.",
+    "innsparingskrav_linjer": "Navnene på disse linjene, med fil, linjenummer og beløp.",
+    "innsparingskrav_uten_tiltak": "Antall områder i § 5-4 andre ledd med en reduksjon der navnet leses som et "
+                                   "innsparingskrav («innsparingskrav», «effektiviseringskrav – fordeles senere», "
+                                   "«omstillingsbehov» …) uten å si at det er uspesifisert.",
+    "lan_utover_varige_driftsmidler": "Bruk av lån − investeringer i varige driftsmidler: lån som bare kan være "
+                                      "lovlige som finansiering av tilskudd til andres investeringer (kommuneloven "
+                                      "§ 14-16) eller av aksjer (bare i lovlige tilfeller).",
+    "lanebehov_etter_egne_inntekter": "Lånefinansierbare investeringer minus momskompensasjon, tilskudd fra andre og "
+                                      "salg av varige driftsmidler.",
+    "lanefinansierbare_investeringer": "Kommuneloven §§ 14-15 og 14-16: investeringer i varige driftsmidler + "
+                                       "tilskudd til andres investeringer + aksjer og andeler (§ 5-5), minus "
+                                       "egenkapitalinnskudd i KLP eller en annen pensjonskasse (som ikke kan "
+                                       "lånefinansieres).",
+    "laneinntekter_i_drift": "Summen av beløpene på linjer i § 5-4 eller § 5-6 som leses som bruk av lån eller "
+                             "låneopptak (ikke renter, avdrag eller avkastning): lån er bare tillatt til investeringer "
+                             "(kommuneloven §§ 14-14 til 14-17).",
+    "lanelinjer_i_drift": "Navnene på disse linjene, med fil og linjenummer.",
+    "merforbruk_fra_ar": "Året hvis merforbruk skal være dekket inn innen utgangen av året (kommuneloven § 14-11): "
+                         "to år før.",
+    "momskompensasjon_i_drift": "Linjer i § 5-4 andre ledd eller § 5-6 der navnet leses som momskompensasjon fra "
+                                "investeringer, med beløp: den inntekten hører hjemme i investeringsbudsjettet (§ 5-5 "
+                                "«Kompensasjon for merverdiavgift»).",
+    "planar_sammenhengende": "Sann når planårene følger etter hverandre uten hull, fra årsbudsjettåret.",
+    "uspesifiserte_innsparinger": "Antall områder i § 5-4 andre ledd med en reduksjon der navnet sier at "
+                                  "innsparingen ikke er spesifisert («uspesifisert innsparing», «ikke konkretiserte "
+                                  "tiltak» …) (kommuneloven § 14-4 tredje ledd).",
+    "uspesifiserte_linjer": "Navnene på disse linjene, med fil, linjenummer og beløp.",
+    "vedtaksfrist": "31.12 året før årsbudsjettet (kommuneloven § 14-3: vedtas før årsskiftet).",
+    "videreutlan_avdrag_avvik": "Avdrag på lån til videreutlån + mottatte avdrag på videreutlån (0 når de stemmer).",
+    "videreutlan_udekket": "Videreutlån + bruk av lån til videreutlån (0 når alle videreutlån er lånefinansiert).",
     "brutto_driftsinntekter": "«Sum driftsinntekter» i § 5-6 (økonomisk oversikt drift etter art) som positivt "
                               "beløp.",
 }
