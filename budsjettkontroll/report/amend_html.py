@@ -20,7 +20,9 @@ from .html import CSS, e
 from .present import STATUS_WORD, display_path
 
 EXTRA_CSS = """
-section.proposal table { font-size: 9pt; } section.proposal th { white-space: nowrap; }
+section.proposal { font-size: 9.5pt; } section.proposal table { font-size: 8.5pt; margin: 1mm 0 3mm; }
+section.proposal th { white-space: nowrap; } section.proposal h2 { font-size: 12pt; margin: 5mm 0 1.5mm; }
+section.proposal th, section.proposal td { padding: 0.6mm 1.2mm; }
 .verdict ul { font-size: 10pt; font-weight: normal; margin: 1mm 0; }
 .hint { color: #8a4b00; font-size: 9pt; } .tag { font-size: 8pt; border: 1px solid #999; padding: 0 1mm; }
 section.proposal + section.proposal { break-before: page; page-break-before: always; }
