@@ -328,7 +328,7 @@ AmendFormat = Format  # amend offers the same formats as check
 @app.command(help="Legg ett eller flere endringsforslag (YAML eller TOML) på et budsjett: er forslaget saldert hvert "
              "planår, hva følger av det (renter, avdrag, finansiering), hva skjer med nøkkeltallene og lovkravene. "
              "Exit-koder: 0 = saldert og ingen brudd på eller over --fail-on; 1 = et forslag er ikke saldert eller "
-             "bryter en regel; 2 = ugyldig budsjett eller endringsforslag.")
+             "bryter en regel; 2 = ugyldig budsjett eller endringsforslag; 3 = intern feil.")
 def amend(
     base: Annotated[Path, typer.Argument(help="Budsjettet forslaget gjelder: pakkemappe, .xlsx eller navnet på en "
                                                "medfølgende pakke (asker-hp-2024-2027). Gis bare ett endringsforslag "

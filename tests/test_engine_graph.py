@@ -4,6 +4,8 @@ this input» (incremental re-evaluation) and «what is missing» (ikke vurdert).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from budsjettkontroll.derive import COLLECTIONS, FIGURES, Facts, line_fact_names
@@ -13,6 +15,9 @@ from budsjettkontroll.rules.graph import GraphError, Recorder, build, figure_gra
 from budsjettkontroll.check import packs_for, run_check
 
 BUNDLED = ["asker-hp-2024-2027", "eksempel-selvkost"]
+REALWORLD = Path(__file__).parent / "realworld"
+# every bundled and real package: each takes other branches of the figures (accounts only, views, signs …)
+PACKAGES = [bundled_dir() / name for name in BUNDLED] + sorted(p.parent for p in REALWORLD.rglob("budsjett.toml"))
 
 
 def test_every_figure_declares_inputs_the_graph_knows_and_there_is_no_cycle():
@@ -27,11 +32,11 @@ def test_every_figure_declares_inputs_the_graph_knows_and_there_is_no_cycle():
         assert all(position[d] < position[name] for d in graph.inputs_of(name))
 
 
-@pytest.mark.parametrize("package", BUNDLED)
+@pytest.mark.parametrize("package", PACKAGES, ids=lambda p: p.name)
 def test_declared_inputs_cover_what_every_figure_really_reads(package):
     """Run every figure in every year (and for the whole budget) with a recording Facts: each read must be declared,
     so a declaration cannot drift from the code."""
-    facts = Facts(load_package(bundled_dir() / package))
+    facts = Facts(load_package(package))
     undeclared = {}
     for name, fig in FIGURES.items():
         for year in (facts.years if fig.per_year else [None]):
@@ -171,3 +176,28 @@ def test_a_column_before_2020_is_not_evaluated_for_every_forskrift_rule_never_si
                              if f.year is not None and f.year >= 2024 and f.pack == "lov"
                              and f.rule != "KL-14-11-dekning-merforbruk")
     assert plan(findings) == plan(clean)
+
+
+def test_a_budget_wide_rule_that_reads_a_yearly_figure_is_refused_when_the_pack_loads(tmp_path):
+    """Scope «budget» is judged once for the whole plan: a yearly figure has no value there, so the pack is refused
+    (exit 2 naming the rule), instead of asking the figure for year None."""
+    from budsjettkontroll.errors import InputError
+    from budsjettkontroll.rules.loader import load_pack
+
+    pack = tmp_path / "egen.yaml"
+    pack.write_text("""pack: egen
+version: "1"
+title: Egen
+rules:
+  - id: EGEN-1
+    title: Minimumsavdrag for hele budsjettet
+    severity: error
+    references: [{text: kommuneloven § 14-18}]
+    scope: budget
+    condition: minimumsavdrag >= 0
+    message: feil
+""", encoding="utf-8")
+    with pytest.raises(InputError) as refused:
+        load_pack(pack)
+    (problem,) = refused.value.problems
+    assert "regel EGEN-1, feltet «scope»" in str(problem) and "minimumsavdrag" in str(problem)
