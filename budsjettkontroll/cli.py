@@ -258,7 +258,8 @@ def explain(rule_id: Annotated[str, typer.Argument(help="Regel-id, nøkkeltall e
     pack, compiled = rules[rule_id]
     spec = compiled.spec
     out = [f"{spec.id} — {spec.title}", f"Regelpakke: {pack.name} {pack.spec.version} ({pack.path.name})",
-           f"Alvorlighetsgrad: {spec.severity}", f"Gjelder: {', '.join(spec.scopes)} · i kraft fra {spec.valid_from}"
+           f"Alvorlighetsgrad: {spec.severity}", f"Gjelder: {', '.join(spec.scopes)}"
+           + (f" · dokumenter: {', '.join(spec.documents)}" if spec.documents else "") + f" · i kraft fra {spec.valid_from}"
            + (f" til {spec.valid_to}" if spec.valid_to else ""), "", "Hjemmel:"]
     out += [f"  - {r.text}" + (f" <{r.url}>" if r.url else "") for r in spec.references]
     if spec.purpose:

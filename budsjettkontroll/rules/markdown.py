@@ -11,7 +11,8 @@ from .loader import Pack, load_pack, rules_dir
 
 START, END = "<!-- rules:start -->", "<!-- rules:end -->"
 SCOPES = {"plan": "økonomiplanårene", "budsjett": "budsjettkolonnen", "regnskap": "regnskapskolonnen",
-          "all": "alle år", "budget": "budsjettet som helhet"}
+          "opprinnelig": "opprinnelig budsjett", "revidert": "revidert budsjett", "all": "alle år",
+          "budget": "budsjettet som helhet"}
 
 
 def bundled_packs() -> list[Pack]:
@@ -39,6 +40,8 @@ def rules_markdown(packs: list[Pack]) -> str:
         for compiled in pack.rules:
             rule = compiled.spec
             years = ", ".join(SCOPES.get(s, s) for s in rule.scopes)
+            if rule.documents:  # which documents the rule judges (README «Hvilke regler gjelder hvilket dokument»)
+                years += f" ({', '.join(rule.documents)})"
             if rule.valid_to or rule.valid_from != dt.date(2020, 1, 1):
                 years += f" (i kraft {rule.valid_from}–{rule.valid_to or ''})"
             out.append(f"| `{rule.id}` | {rule.severity} | {years} | {_references(rule)} | {_cell(rule.title)} |")
