@@ -530,12 +530,16 @@ def _rounding_comparisons(f: Facts) -> list[Item]:
                                "avvik": f.get("korrigert_sum_avvik", year), "ledd": f.get("korrigert_sum_ledd", year)},
                               stem="drift_fordeling", line=_line_of(f, "drift_fordeling")("fordeling_korrigert_sum")))
         for fact, label, stem in (("drift_fremfort_merforbruk", "Fremført til inndekning (merforbruk) beregnet fra "
-                                   "linjene (§ 5-4)", "drift"),
+                                   "linjene mot oppgitt (§ 5-4)", "drift"),
                                   ("inv_fremfort_udekket", "Fremført til inndekning (udekket beløp) beregnet fra "
-                                   "linjene (§ 5-5)", "investering")):
+                                   "linjene mot oppgitt (§ 5-5)", "investering")):
             value, terms = from_parts(f, fact, year)
+            where = _line_def(fact)
+            # against the printed line; when the package leaves it out, against 0 (a balanced budget)
+            shown = _printed(f, where[0], where[1].key, year) if year in f.years else None
+            shown = 0 if shown is None else shown
             if value is not None and terms:
-                items.append(Item(label, year, {"venstre": value, "hoyre": 0, "avvik": value, "ledd": terms},
+                items.append(Item(label, year, {"venstre": value, "hoyre": shown, "avvik": value - shown, "ledd": terms},
                                   stem=stem, line=_line_of(f, stem)(fact)))
     items += [i for i in f.items("avstemming_5_5") + f.items("avstemming_5_6") if i.values["avvik"] is not None]
     return items
