@@ -126,23 +126,27 @@ def test_vedtatt_budsjett_is_placed_by_the_columns_around_it(asker, asker_copy):
     assert load_package(asker_copy).meta.years == asker.meta.years
 
 
-def test_a_workbook_with_printed_headers_reads_as_the_folder(asker, asker_copy, tmp_path):
+def as_workbook(package: Path, target: Path) -> Path:
+    """The package's CSV files as sheets of one workbook, headers as printed, a budsjett sheet without years."""
     import openpyxl
 
-    reheader(asker_copy, PRINTED)
     book = openpyxl.Workbook()
     meta = book.active
     meta.title = "budsjett"
     meta.append(["nøkkel", "verdi"])
     for key, value in (("kommune", "Asker"), ("title", "Handlingsprogram"), ("policy", "asker")):
         meta.append([key, value])
-    for path in sorted(asker_copy.glob("*.csv")):
+    for path in sorted(package.glob("*.csv")):
         ws = book.create_sheet(path.stem)
-        for i, row in enumerate(csv.reader(path.read_text(encoding="utf-8").splitlines())):
+        for i, row in enumerate(read_rows(path)):
             ws.append([_number(c) if i else c for c in row])
-    target = tmp_path / "asker-printed.xlsx"
     book.save(target)
-    from_book = load_package(target)
+    return target
+
+
+def test_a_workbook_with_printed_headers_reads_as_the_folder(asker, asker_copy, tmp_path):
+    reheader(asker_copy, PRINTED)
+    from_book = load_package(as_workbook(asker_copy, tmp_path / "asker-printed.xlsx"))
     assert from_book.meta.years == load_package(asker_copy).meta.years == asker.meta.years
 
 
@@ -301,6 +305,14 @@ def test_regnskap_and_regulert_budsjett_of_one_year_are_two_views(asker_copy):
     sums = {f.column for f in findings if f.rule == "FORSKR-5-sumlinjer"}
     assert sums == {"Regnskap 2022", "Regulert budsjett 2022"}
     assert check(asker_copy, "--format", "text").exit_code == 0
+
+
+def test_a_workbook_arsregnskap_has_the_same_views_and_findings_as_the_folder(asker_copy, tmp_path):
+    folder = load_package(arsregnskap(asker_copy))
+    book = load_package(as_workbook(asker_copy, tmp_path / "arsregnskap.xlsx"))
+    assert [(v.view, v.meta.years) for v in book.views] == [(v.view, v.meta.years) for v in folder.views]
+    assert [(f.rule, f.year, f.column, f.subject, f.status) for f in run_check(book).findings] == \
+        [(f.rule, f.year, f.column, f.subject, f.status) for f in run_check(folder).findings]
 
 
 def test_a_merforbruk_in_the_accounts_is_a_warning_naming_the_deadline(asker_copy):
