@@ -18,6 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.test_corpus import m_workbook_xml  # noqa: E402
+from tests.test_robust_outputs import remove_deep_tree  # noqa: E402
 from tests.test_robust_workbooks import PEAK  # noqa: E402
 
 WORKBOOKS = ["merge-whole-sheet", "hyperlink-whole-sheet", "many-small-merges", "sheet-expands", "many-cells"]
@@ -51,6 +52,7 @@ def main() -> None:
         os.close(fd)
         code, seconds, peak = measure(["check", str(deep), "--format", "text"])
         print(f"| mappetre 1 200 nivåer | – | {code} | {seconds:.2f} | {peak} MB |")
+        remove_deep_tree(deep)  # TemporaryDirectory's clean-up recurses
 
 
 if __name__ == "__main__":

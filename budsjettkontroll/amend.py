@@ -913,8 +913,15 @@ def write_amended(results: list[AmendResult], target, force: bool = False) -> li
 
     target = Path(target)
     written = []
+    taken: set[str] = set()
     for result in results:
-        path = target if len(results) == 1 else target / result.amendment.path.stem
+        name = result.amendment.path.stem  # two proposals named forslag.yaml in two folders: forslag, forslag-2
+        number = 1
+        while name.casefold() in taken:
+            number += 1
+            name = f"{result.amendment.path.stem}-{number}"
+        taken.add(name.casefold())
+        path = target if len(results) == 1 else target / name
         source = result.base.budget.source
         if source is not None:
             src, dst = Path(source).resolve(), path.resolve()

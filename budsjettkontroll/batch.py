@@ -55,30 +55,64 @@ def _workbook_has_meta_sheet(path: Path) -> bool:
     return any(name.decode("utf-8", "replace").strip().lower() == META_SHEET for name in _SHEET_NAME.findall(data))
 
 
-def discover(root: Path) -> list[Path]:
+MAX_WALK_DEPTH = 32  # kommune/år/versjon/pakke is four levels; a tree deeper than this is not a budget archive
+
+
+def discover(root: Path, notes: list[str] | None = None) -> list[Path]:
     """Every package below `root`, sorted: folders with budsjett.toml (not searched further), folders that
     hold budget CSV files without one (reported as broken), and .xlsx workbooks with a `budsjett` sheet.
-    Hidden folders are skipped; symbolic links to folders are not followed (no loops)."""
+    Hidden folders are skipped; symbolic links to folders are not followed (no loops). The walk is iterative
+    and stops MAX_WALK_DEPTH levels down (a note says so); only regular files are opened (a named pipe called
+    x.xlsx would block the open forever: it is listed as a package, for the loader to refuse unread)."""
     found: list[Path] = []
-    for folder, dirs, files in os.walk(root, followlinks=False):
-        here = Path(folder)
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+    stack: list[tuple[Path, int]] = [(root, 0)]
+    too_deep: list[Path] = []
+    while stack:
+        here, depth = stack.pop()
+        try:
+            with os.scandir(here) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError:
+            continue
+        dirs, files = [], {}
+        for entry in entries:
+            try:
+                is_dir = entry.is_dir()
+            except OSError:
+                is_dir = False
+            if is_dir:
+                if not entry.name.startswith(".") and not entry.is_symlink():
+                    dirs.append(entry)
+            else:
+                files[entry.name] = entry
         if META_FILE in files or (here != root and any(f in files for f in TABLE_FILES)):
             found.append(here)
-            dirs[:] = []
             continue
-        for name in sorted(files):
-            if name.lower().endswith(".xlsx") and not name.startswith(("~$", ".")) \
-                    and _workbook_has_meta_sheet(here / name):
+        for name, entry in files.items():
+            if not name.lower().endswith(".xlsx") or name.startswith(("~$", ".")):
+                continue
+            try:
+                regular = entry.is_file()
+            except OSError:
+                regular = False
+            if not regular or _workbook_has_meta_sheet(here / name):
                 found.append(here / name)
+        if depth + 1 > MAX_WALK_DEPTH:
+            if dirs:
+                too_deep.append(here)
+            continue
+        stack.extend((Path(d.path), depth + 1) for d in reversed(dirs))
+    if too_deep and notes is not None:
+        notes.append(f"{root}: mappetreet er dypere enn {MAX_WALK_DEPTH} nivåer; mappene under "
+                     f"{too_deep[0]} er ikke søkt gjennom")
     return sorted(found, key=lambda p: str(p))
 
 
-def expand(paths: list[Path]) -> list[Path]:
+def expand(paths: list[Path], notes: list[str] | None = None) -> list[Path]:
     """The packages the command line names: batch folders are expanded, other paths kept as given."""
     out: list[Path] = []
     for path in paths:
-        out += discover(path) if path.is_dir() and not (path / META_FILE).is_file() else [path]
+        out += discover(path, notes) if path.is_dir() and not (path / META_FILE).is_file() else [path]
     return list(dict.fromkeys(out))
 
 
@@ -275,6 +309,7 @@ def outcomes(paths: list[Path], settings: BatchSettings, jobs: int = 1) -> Itera
     import gc
 
     names = [str(p) for p in paths]
+    jobs = min(jobs, max(len(names), 1), usable_cores())  # -j 500 for 4 packages on 2 cores: 2 workers, not 500
     if not names:
         return
     # The first package is checked here: that imports pandas and pandera and loads the rule packs once, and
@@ -328,24 +363,30 @@ class _Stdout:
 
 
 @contextmanager
-def report_file(output: Path | None, force: bool = False) -> Iterator[IO[str]]:
-    """Standard output, or a new file written next to its target and renamed into place when complete."""
+def report_file(output: Path | None, force: bool = False, inputs: list | tuple = ()) -> Iterator[IO[str]]:
+    """Standard output, or --output: never a file the run reads (any package's file), a pipe written as a stream,
+    a regular file written next to its target and renamed into place when complete (writer.open_output)."""
     if output is None:
         yield _Stdout()
         return
-    from .errors import InputError, Problem
+    from .writer import open_output
 
-    if output.exists() and not force:
-        raise InputError(Problem("finnes fra før; bruk --force for å overskrive", file=str(output)))
-    output.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", dir=output.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            yield fh
-        os.replace(tmp, output)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with open_output(output, inputs, force, report=True) as fh:
+        yield fh
+
+
+def package_files(paths: list[Path]) -> list[Path]:
+    """Every file the packages below `paths` consist of: a batch report may not be written over any of them."""
+    files: list[Path] = []
+    for package in expand(paths):
+        if package.is_dir():
+            try:
+                files += [p for p in package.iterdir() if p.is_file()]
+            except OSError:
+                continue
+        else:
+            files.append(package)
+    return files
 
 
 def run(paths: list[Path], settings: BatchSettings, out: IO[str] | None = None, jobs: int = 1,
@@ -358,7 +399,10 @@ def run(paths: list[Path], settings: BatchSettings, out: IO[str] | None = None, 
 
     out = out or _Stdout()
     err = err or sys.stderr
-    packages = expand(paths)
+    notes: list[str] = []
+    packages = expand(paths, notes)
+    for note in notes:
+        err.write(f"merk: {note}\n")
     if not packages:
         err.write(f"feil: {', '.join(map(str, paths))}: fant ingen budsjettpakker (mapper med {META_FILE} eller "
                   f".xlsx med arket «{META_SHEET}»)\n")

@@ -27,6 +27,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # help text is text: «[tool.budsjettkontroll]» is shown, not read as rich markup
 )
 
 
@@ -55,16 +56,48 @@ def fail(problems) -> None:
 
 
 def emit(text: str, output: Path | None, force: bool, inputs=()) -> None:
+    """The report to standard output, or to --output: never over a file the run read (compared by inode), a pipe
+    or device written as a stream, a regular file replaced atomically (see writer.open_output)."""
     if output is None:
-        sys.stdout.write(text)
+        write_stdout(text)
         return
-    from .errors import InputError, Problem
     from .writer import atomic_write
 
-    if any(Path(p).resolve() == output.resolve() for p in inputs):  # not even with --force: never over an input
-        raise InputError(Problem("er en av filene som ble lest; velg en annen fil for rapporten", file=str(output)))
-    atomic_write(output, text.encode("utf-8"), force=force)
+    atomic_write(output, text.encode("utf-8"), force=force, inputs=inputs, report=True)
     typer.echo(f"skrev {output}", err=True)
+
+
+def write_stdout(text: str) -> None:
+    """Text to standard output in whatever encoding it has: a character the encoding lacks (cp1252 has no «−»)
+    is replaced, never a UnicodeEncodeError; a closed pipe (| head) ends quietly."""
+    stream = sys.stdout
+    encoding = getattr(stream, "encoding", None) or "utf-8"
+    try:
+        stream.write(text)
+    except UnicodeEncodeError:
+        stream.write(text.encode(encoding, "replace").decode(encoding, "replace"))
+
+
+def read_files(settings=None, results=(), extra=()) -> list:
+    """Every file the run read, so that --output can never be one of them: the packages' files, the configuration,
+    the waiver file, the policy packs (command line or budsjett.toml) and any extra rule pack or proposal."""
+    from .errors import InputError
+
+    files: list = [*extra]
+    for result in results:
+        budget = getattr(result, "budget", None) or result
+        files += list(getattr(budget, "files", {}).values())
+        try:
+            from .policy import policy_for
+
+            files.append(policy_for(budget, getattr(settings, "policy", None)).path)
+        except (InputError, OSError):  # a pack that cannot be loaded was reported already
+            pass
+    if settings is not None:
+        files += [settings.config_file, settings.waivers]
+        if settings.policy:
+            files.append(settings.policy)
+    return [f for f in files if f]
 
 
 def choose_format(fmt: Format | None, output: Path | None) -> str:
@@ -153,7 +186,7 @@ def check(
                                                "color": name == "rich" and output is None,
                                                "settings": from_settings(settings, extra_pack),
                                                "config_file": settings.config_file})
-        emit(text, output, force, [f for r in results for f in r.budget.files.values()])
+        emit(text, output, force, read_files(settings, results, extra_pack or []))
     except InputError as exc:
         fail(exc.problems)
     except Exception as exc:  # noqa: BLE001 - a bug outside the rules: one line, exit 3
@@ -168,7 +201,7 @@ def _check_batch(paths: list[Path], settings, options, extra_packs, verbose: boo
     import gc
 
     gc.enable()  # a long run: cycles are collected (batch freezes what the first package loaded, see batch.outcomes)
-    from .batch import BatchSettings, report_file, run
+    from .batch import BatchSettings, package_files, report_file, run
     from .errors import InputError
     from .report.settings import from_settings
     from .waivers import load_waivers
@@ -182,7 +215,8 @@ def _check_batch(paths: list[Path], settings, options, extra_packs, verbose: boo
     try:
         if settings.waivers:
             load_waivers(settings.waivers)  # a broken waiver file is one error, not one per package
-        with report_file(output, force) as out:
+        inputs = read_files(settings, (), extra_packs or []) + (package_files(paths) if output is not None else [])
+        with report_file(output, force, inputs) as out:
             return run(paths, batch, out, jobs=jobs, color=name == "rich" and output is None)
     except InputError as exc:
         fail(exc.problems)
@@ -370,7 +404,8 @@ def amend(
         if write_package is not None:
             for path in write_amended(results, write_package, force):
                 typer.echo(f"skrev endret budsjett til {path}", err=True)
-        emit(text, output, force, [f for r in results for f in [*r.base.budget.files.values(), r.amendment.path]])
+        emit(text, output, force, read_files(None, [r.base.budget for r in results],
+                                             [*(r.amendment.path for r in results), policy]))
     except InputError as exc:
         fail(exc.problems)
     raise typer.Exit(max(r.exit_code(fail_on.value) for r in results))
@@ -495,7 +530,37 @@ def _packs(names: list[str] | None):
 ONE_SHOT = ("check", "amend")
 
 
+def degrade_unencodable_output() -> None:
+    """A terminal or redirect that is not UTF-8 (PYTHONIOENCODING=cp1252, a Norwegian Windows console) gets «?» for
+    a character it cannot show (−, ⏎, ✓) instead of a UnicodeEncodeError that loses the whole report."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            if (stream.encoding or "").replace("-", "").lower() not in ("utf8", "utf_8"):
+                stream.reconfigure(errors="replace")
+        except (AttributeError, ValueError, OSError):
+            continue
+
+
+def survive_deleted_cwd() -> None:
+    """A working directory deleted under the shell: libraries that ask for it at import (hypothesis, via pandera)
+    would fail. Move to a folder where nothing can be written by accident (/proc on Linux): absolute paths and
+    bundled names still work, a relative path is reported as missing instead of landing somewhere unexpected."""
+    import os
+
+    try:
+        os.getcwd()
+    except FileNotFoundError:
+        for refuge in ("/proc", "/"):
+            try:
+                os.chdir(refuge)
+                return
+            except OSError:
+                continue
+
+
 def main() -> None:
+    survive_deleted_cwd()
+    degrade_unencodable_output()
     if len(sys.argv) > 1 and sys.argv[1] in ONE_SHOT:
         import gc
 

@@ -59,7 +59,10 @@ def find_config(start: Path | None = None) -> Path | None:
 
     In one folder budsjettkontroll.toml wins over pyproject.toml; a pyproject.toml without the section is passed by.
     """
-    start = (start or Path.cwd()).resolve()
+    try:
+        start = (start or Path.cwd()).resolve()
+    except OSError:  # the working directory was deleted under us: there is no configuration to find, run anyway
+        return None
     for folder in (start, *start.parents):
         own = folder / CONFIG_FILE
         if own.is_file():

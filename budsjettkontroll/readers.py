@@ -213,7 +213,7 @@ def read_csv(path: Path, stem: str, display: str) -> RawTable:
             if len(cells) > MAX_COLUMNS:
                 raise InputError(Problem(f"raden har {len(cells)} kolonner; grensen er {MAX_COLUMNS}", file=display,
                                          line=reader.line_num))
-            found.append((row_start, cells))  # the line the row starts on, as an editor shows it
+            found.append((row_start, [_unguarded(c) for c in cells]))  # the line the row starts on, as an editor shows it
     except csv.Error as exc:
         raise InputError(Problem(f"ugyldig CSV: {exc}", file=display, line=reader.line_num)) from None
     if not found:
@@ -227,6 +227,11 @@ def read_csv(path: Path, stem: str, display: str) -> RawTable:
                      "over overskriftsraden og hoppet over")
     header, heads, printed = normalise_header(found[start][1], notes, display)
     return RawTable(stem, display, header, found[start + 1:], notes, heads, printed)
+
+
+def _unguarded(cell: str) -> str:
+    """'=HYPERLINK(…) as writer.csv_cell guards formula-like text for Excel: read back as =HYPERLINK(…)."""
+    return cell[1:] if cell.startswith("'") and cell[1:2] in ("=", "+", "-", "@", "\t", "\r") else cell
 
 
 def _unclosed_quote(text: str, delimiter: str) -> bool:

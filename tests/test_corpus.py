@@ -26,6 +26,7 @@ import yaml
 from typer.testing import CliRunner
 
 from budsjettkontroll.cli import app
+from budsjettkontroll.errors import InputError
 from budsjettkontroll.labels import normalise
 from budsjettkontroll.package import DEFAULT_BUDGET, bundled_dir, load_package
 from budsjettkontroll.readers import MAX_COLUMNS, MAX_FILE_BYTES, MAX_ROWS, MAX_XLSX_UNPACKED
@@ -171,6 +172,16 @@ def m_write(case_dir: Path, target: Path, file: str, text: str) -> None:
     (case_dir / file).write_text(text, encoding="utf-8")
 
 
+def m_write_repeat(case_dir: Path, target: Path, file: str, text: str, unit: str, count: int) -> None:
+    """A small file with one long run in it ({R}: unit × count), e.g. a number of 5000 digits or 5000 «[»."""
+    (case_dir / file).write_text(text.replace("{R}", unit * count), encoding="utf-8")
+
+
+def m_fifo_here(case_dir: Path, target: Path, file: str) -> None:
+    """A named pipe next to the package, in the batch folder."""
+    os.mkfifo(case_dir / file)
+
+
 def m_rename(case_dir: Path, target: Path, old: str, new: str, keep: bool = False) -> None:
     """A file named as Windows users name it (Drift.csv); keep=True leaves the old one too."""
     (shutil.copyfile if keep else os.rename)(target / old, target / new)
@@ -293,7 +304,8 @@ def m_workbook_xml(case_dir: Path, target: Path, edit: str) -> None:
 
 MAKERS: dict[str, Callable[..., None]] = {
     "bytes": m_bytes, "oversized": m_oversized, "special": m_special, "package_path": m_package_path,
-    "big_text": m_big_text, "pack_nesting": m_pack_nesting, "write": m_write, "rename": m_rename, "workbook": m_workbook, "workbook_xml": m_workbook_xml,
+    "big_text": m_big_text, "pack_nesting": m_pack_nesting, "write": m_write, "write_repeat": m_write_repeat,
+    "fifo_here": m_fifo_here, "rename": m_rename, "workbook": m_workbook, "workbook_xml": m_workbook_xml,
 }
 
 
@@ -349,8 +361,12 @@ def check_outcome(case: dict[str, Any], case_dir: Path, target: Path, code: int,
         if "problems" in expect:
             assert len(lines) == expect["problems"], f"{ident}: {lines}"
         error = expect["error"]
-        where = error["file"].replace("{corpus}", str(FILES)) if "{corpus}" in error["file"] else str(case_dir / error["file"])
-        at = re.escape(f"feil: {where}") + (f":{error['line']}: " if error.get("line") else r"(:\d+)?: ")
+        if error["file"] is None:  # a problem with the command line or the environment: no file to name
+            at = "feil: "
+        else:
+            where = error["file"].replace("{corpus}", str(FILES)) if "{corpus}" in error["file"] else \
+                str(case_dir / error["file"])
+            at = re.escape(f"feil: {where}") + (f":{error['line']}: " if error.get("line") else r"(:\d+)?: ")
         wanted_texts = _list(error.get("text")) + ([f"år {error['year']}"] if "year" in error else [])
         matching = [line for line in lines if re.match(at, line) and all(t in line for t in wanted_texts)]
         assert matching, f"{ident}: no message at {at!r} with {wanted_texts} among {lines}"
@@ -358,6 +374,11 @@ def check_outcome(case: dict[str, Any], case_dir: Path, target: Path, code: int,
         assert not any(line.startswith("feil: ") for line in lines), f"{ident}: {lines}"
     for text in _list(expect.get("output")):
         assert text in out, f"{ident}: {text!r} not in the report"
+    for text in _list(expect.get("absent")):  # e.g. a secret from a file named by mistake
+        assert text not in out + err, f"{ident}: {text!r} was printed"
+    if expect.get("clean_output"):  # no escape sequence from the input reaches the terminal, markdown or GitHub
+        raw = re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", out + err)
+        assert raw is None, f"{ident}: control character {raw.group()!r} in the output"
     assert not (case_dir / MARKER).exists() and not Path(MARKER).exists(), f"{ident}: a YAML tag was executed"
 
 
@@ -390,6 +411,8 @@ def test_corpus_case(case: dict[str, Any], tmp_path: Path, monkeypatch) -> None:
     case_dir = tmp_path / "case"
     case_dir.mkdir()
     monkeypatch.chdir(case_dir)  # no configuration file is found above, and a YAML tag could only touch here
+    for name, value in (case.get("env") or {}).items():
+        monkeypatch.setenv(name, str(value))
     target = build(case, case_dir)
     before = snapshot(case_dir)
     code, out, err, exc = run_cli(arguments(case, case_dir, target))
@@ -478,7 +501,7 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary_file(tmp_path, monk
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(writer.os, "replace", disk_full)
-    with pytest.raises(OSError):
+    with pytest.raises(InputError, match="kan ikke skrives: disken er full"):  # exit 2 with one line, no traceback
         writer.atomic_write(target, b"ny\n", force=True)
     assert target.read_text(encoding="utf-8") == "gammel\n"
     assert [p.name for p in tmp_path.iterdir()] == ["rapport.txt"]
