@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import errno
 import io
+import json
 import os
 import shutil
 import stat
@@ -32,12 +33,47 @@ def meta_dict(meta: BudgetMeta) -> dict[str, Any]:
     return data
 
 
-def meta_toml(meta: BudgetMeta) -> str:
-    """budsjett.toml text, written by a TOML writer (tomli-w): a title with a line break, a quote or a backslash
-    reads back as it was."""
-    import tomli_w
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return _toml_string(str(value))
 
-    return tomli_w.dumps(meta_dict(meta), multiline_strings=False)
+
+def _toml_string(text: str) -> str:
+    """A TOML basic string. JSON's string escapes (\\n, \\", \\\\, \\uXXXX for control characters) are TOML's
+    too; DEL, which JSON leaves raw and TOML forbids, is escaped as well. A title with a line break reads back."""
+    return json.dumps(text, ensure_ascii=False).replace("\x7f", "\\u007f")
+
+
+def meta_toml(meta: BudgetMeta) -> str:
+    """budsjett.toml text in the layout a person writes (lists on one line, a table per section); every string
+    and key escaped by _toml_string, so that what is written reads back as it was (tests/test_robust_outputs.py)."""
+    data = meta_dict(meta)
+    lines, tables = [], []
+    for key, value in data.items():
+        if isinstance(value, dict):
+            tables.append((key, value))
+        else:
+            lines.append(f"{_key(key)} = {_toml_value(value)}")
+    for name, table in tables:
+        sub = [(k, v) for k, v in table.items() if isinstance(v, dict)]
+        lines.append(f"\n[{_key(name)}]")
+        for k, v in table.items():
+            if not isinstance(v, dict):
+                lines.append(f"{_key(k)} = {_toml_value(v)}")
+        for k, v in sub:
+            lines.append(f"\n[{_key(name)}.{_key(k)}]")
+            lines += [f"{_key(kk)} = {_toml_value(vv)}" for kk, vv in v.items()]
+    return "\n".join(lines) + "\n"
+
+
+def _key(key: Any) -> str:
+    key = str(key)
+    return key if key and key.replace("_", "").replace("-", "").isalnum() and key.isascii() else _toml_string(key)
 
 
 def table_rows(budget: Budget, stem: str) -> tuple[list[str], list[list[Any]]]:

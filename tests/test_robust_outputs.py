@@ -23,6 +23,8 @@ import threading
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from budsjettkontroll import batch, writer
@@ -251,6 +253,14 @@ def test_jobs_are_capped_by_packages_and_cores(asker_copy, tmp_path, monkeypatch
 
 
 # --- 10: written packages ---------------------------------------------------------------------------------------
+
+@given(st.text(max_size=60), st.text(max_size=20))
+def test_any_text_and_key_written_to_toml_reads_back(text, key):
+    import tomllib
+
+    written = f"{writer._key(key or 'x')} = {writer._toml_string(text)}\n"
+    assert tomllib.loads(written) == {key or "x": text}
+
 
 def test_a_title_with_a_line_break_and_quotes_round_trips(asker, tmp_path):
     meta = asker.meta.model_copy(update={"title": 'Linje 1\nLinje 2 med "anførsel" og \\ og \t'})
