@@ -244,7 +244,9 @@ def test_jobs_are_capped_by_packages_and_cores(asker_copy, tmp_path, monkeypatch
         def map(self, func, *iterables, chunksize=1):
             return map(func, *iterables)
 
-    monkeypatch.setattr(batch, "ProcessPoolExecutor", Pool)
+    import concurrent.futures
+
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", Pool)
     monkeypatch.setattr(batch, "usable_cores", lambda: 2)
     paths = [tmp_path / f"p{i}" for i in range(4)]
     monkeypatch.setattr(batch, "check_one", lambda name, settings: name)
