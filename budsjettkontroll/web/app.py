@@ -100,19 +100,23 @@ def create_app(workspace: Workspace, host: str = "127.0.0.1", port: int = 0,
             remove_row(draft, action.removeprefix("fjern:"))
         return await run_in_threadpool(page, base, draft, messages)
 
+    def results(form: Any) -> tuple[str, int]:
+        """The strip, the consequences and the figures for the form as it stands (one thread hop per keystroke)."""
+        try:
+            base, draft = form_draft(form)
+        except InputError as exc:  # shown where the results go
+            return env.get_template("problems.html").render(problems=[view.problem_text(p) for p in exc.problems],
+                                                            title="Rett dette før forslaget kan beregnes"), 400
+        ev = workspace.evaluate(base, draft)
+        return env.get_template("results.html").render(**view.context(ev), draft=draft, base=base), 200
+
     async def recompute(request: Request) -> Response:
         started, cpu = time.perf_counter(), time.process_time()
         form = await read_form(request)
-        try:
-            base, draft = await run_in_threadpool(form_draft, form)
-        except InputError as exc:  # shown where the results go
-            html = env.get_template("problems.html").render(problems=[view.problem_text(p) for p in exc.problems],
-                                                           title="Rett dette før forslaget kan beregnes")
-            return HTMLResponse(html, status_code=400, headers=HEADERS)
-        ev = await run_in_threadpool(workspace.evaluate, base, draft)
-        html = env.get_template("results.html").render(**view.context(ev), draft=draft, base=base)
+        html, status = await run_in_threadpool(results, form)
         ms, cpu_ms = (time.perf_counter() - started) * 1000, (time.process_time() - cpu) * 1000
-        return HTMLResponse(html, headers={**HEADERS, "Server-Timing": f"beregn;dur={ms:.1f}, cpu;dur={cpu_ms:.1f}"})
+        return HTMLResponse(html, status_code=status,
+                            headers={**HEADERS, "Server-Timing": f"beregn;dur={ms:.1f}, cpu;dur={cpu_ms:.1f}"})
 
     async def download(request: Request) -> Response:
         form = await read_form(request)
