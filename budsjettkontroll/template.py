@@ -10,7 +10,8 @@ from .meta import BudgetMeta
 
 # Lines a template leaves out: the forskrift's net lines where the template offers the gross pair instead.
 _SKIP = {"netto_bundne_driftsfond", "netto_disposisjonsfond", "netto_bundne_investeringsfond",
-         "netto_ubundne_investeringsfond", "herav_netto_bundne_driftsfond", "herav_netto_disposisjonsfond"}
+         "netto_ubundne_investeringsfond", "herav_netto_bundne_driftsfond", "herav_netto_disposisjonsfond",
+         "bruk_tidligere_mindreforbruk"}  # printed in accounts, not a line of the forskrift's budget schedules
 
 
 def template_budget(first_plan_year: int | None = None) -> Budget:
