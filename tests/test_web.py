@@ -360,6 +360,7 @@ def test_print_view_is_the_amend_html_report(client):
     assert response.status_code == 200
     assert response.text.lstrip().lower().startswith("<!doctype html")
     assert "Gratis SFO og flere sykehjemsplasser (eksempel)" in response.text
+    assert "Eksempelpartiet B" in response.text and "Gratis SFO for alle trinn" in response.text  # party, changes
 
 
 def test_page_has_the_hooks_and_ships_its_assets(client):

@@ -23,6 +23,8 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-net
 
 try:
     from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=20_000)  # a loaded CI machine: the page answers, only later
 except ImportError:  # pragma: no cover - depends on the machine
     sync_playwright = None
 
