@@ -124,6 +124,7 @@ def _load_folder(root: Path) -> Budget:
     meta_path = root / META_FILE
     if not (meta_path.exists() or meta_path.is_symlink()):
         raise InputError(Problem(f"mangler {META_FILE} i pakkemappen", file=str(root)))
+    _inside(meta_path, root)
     meta = parse_meta(_read_toml(meta_path), str(meta_path))
     files = {"budsjett": meta_path}
     raws = []
@@ -144,7 +145,26 @@ def _names_in(root: Path) -> dict[str, Path]:
         if name in found:
             raise InputError(Problem(f"både «{found[name].name}» og «{path.name}» finnes; behold én av dem", file=str(root)))
         found[name] = path
+        if name == META_FILE or name.removesuffix(".csv") in TABLES:
+            _inside(path, root)
     return found
+
+
+def _inside(path: Path, root: Path) -> None:
+    """A link from the package to a regular file outside it is refused: a package is read as the files it holds
+    (a link to ~/.ssh/id_rsa named gjeld.csv must not be read, nor quoted in a message). Links to devices, pipes and
+    loops are refused by the reader with their own message."""
+    if not path.is_symlink():
+        return
+    try:
+        target = path.resolve(strict=True)
+        regular = target.is_file()
+        inside = target.is_relative_to(root.resolve())
+    except (OSError, RuntimeError):
+        return
+    if regular and not inside:
+        raise InputError(Problem("er en lenke til en fil utenfor pakken; kopier filen inn i pakkemappen",
+                                 file=str(path)))
 
 
 def _load_workbook(path: Path) -> Budget:

@@ -143,6 +143,8 @@ def m_special(case_dir: Path, target: Path, file: str, kind: str) -> None:
         os.mkfifo(path)
     elif kind == "dangling":
         path.symlink_to(target / "finnes-ikke.csv")
+    elif kind == "outside":  # a link to a regular file outside the package (here: the bundled one, unchanged)
+        path.symlink_to(ASKER / file)
 
 
 def m_package_path(case_dir: Path, target: Path, kind: str) -> None:

@@ -343,7 +343,7 @@ def _fuzz_module():
     return module
 
 
-@pytest.mark.parametrize("target", ["csv", "workbook", "toml", "yaml"])
+@pytest.mark.parametrize("target", ["csv", "workbook", "toml", "yaml", "proposal", "waivers", "config"])
 def test_the_fuzz_harness_finds_no_crash_in_a_short_run(target, monkeypatch, tmp_path):
     """fuzz/run.py, bounded: its generators (mutated CSV, workbooks, TOML, rule packs, handlingsregler and
     amendments) give no exit code but 0, 1, 2 and no traceback. Keeps the harness itself working."""
