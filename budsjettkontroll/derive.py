@@ -900,6 +900,31 @@ def _where(table: Table, row: Row, year: int | None = None) -> str:
     return f"«{row.label}» ({table.stem}.csv" + (f" linje {row.line})" if row.line else ")") + amount
 
 
+@figure("drift_resultat_omtale", unit="", kind=TEXT, inputs=("drift_netto_driftsresultat", "drift_sum_disponeringer"),
+        label="netto driftsresultat og sum disponeringer (§ 5-4)")
+def drift_resultat_omtale(f: Facts, year: int) -> str | None:
+    """Netto driftsresultat and its disposal in words a reader takes in at once, whatever the package's sign
+    convention: «netto driftsresultat er et overskudd på 238 055, og disponeringene bruker 244 668». Internally a
+    negative netto driftsresultat is a surplus, positive disposals use it (avsetninger, overføring til investering)
+    and negative disposals cover a deficit (bruk av fond)."""
+    from .numbers import format_amount
+
+    result, disposals = f.get("drift_netto_driftsresultat", year), f.get("drift_sum_disponeringer", year)
+    if result is None or disposals is None:
+        return None
+    if result < 0:
+        said = f"netto driftsresultat er et overskudd (mindreforbruk før disponering) på {format_amount(-result)}"
+    elif result > 0:
+        said = f"netto driftsresultat er et underskudd på {format_amount(result)}"
+    else:
+        said = "netto driftsresultat er 0"
+    if disposals > 0:
+        return f"{said}, og disponeringene (avsetninger og overføring til investering) bruker {format_amount(disposals)}"
+    if disposals < 0:
+        return f"{said}, og disponeringene (bruk av fond, dekning) tilfører {format_amount(-disposals)}"
+    return f"{said}, og ingenting er disponert"
+
+
 _LOAN = re.compile(r"(bruk\s+av\s+l[åa]n|l[åa]neopptak|l[åa]nemidl|opptak\s+av\s+l[åa]n)", re.I)
 # interest on, or avdrag of, loan money is not loan money financing operations («Renteinntekter ubrukte lånemidler»)
 _LOAN_COST_OR_YIELD = re.compile(r"(rente|avdrag|utbytte|provisjon|gebyr|omkostning|kurs)", re.I)
