@@ -449,6 +449,15 @@ def _full_cost_area_years(f: Facts) -> list[Item]:
     return [i for i in f.items("selvkost_omrader") if i.values["lovtype"] == "full"]
 
 
+@collection("selvkost_uten_fremforing", FIELDS, "Selvkostområdene der et underskudd ikke kan fremføres til senere år "
+            "(underskudd_kan_fremfores: false i rules/parameters/selvkostomrader.yaml), hvert år.",
+            inputs=("collection:selvkost_omrader",))
+def _no_carry_forward_area_years(f: Facts) -> list[Item]:
+    """Only these områder are judged for a carried deficit: elsewhere carrying it forward is lawful, so the rule
+    does not apply there at all (not «ikke vurdert»)."""
+    return [i for i in f.items("selvkost_omrader") if i.values["underskudd_kan_fremfores"] is False]
+
+
 @collection("selvkost_omradetyper", {"omrade": TEXT, "kjent": BOOL, "lovtype": TEXT, "lovtype_tekst": TEXT,
                                      "hjemmel": TEXT, "kjente_omrader": TEXT},
             "Hvert selvkostområde i selvkost.csv, med lovtypen fra rules/parameters/selvkostomrader.yaml.",

@@ -13,6 +13,7 @@ Each case: a base budget (bundled name or path), cell changes, and the findings 
     selvkost: {vann: {"Gebyrinntekter": {2024: 54000}}}
   expect:
     - {rule: KL-14-4-balanse-drift, year: 2025, status: fail}
+    - {rule: SK-underskudd-ikke-fremforing, subject: vann, status: absent}   # no finding at all
   only_these_fail: true   # no other error- or warning-level rule may fail
 
 Optional: `meta` (overrides merged into budsjett.toml, e.g. {minimumsavdrag: {balance_date: "1.1"}}),
@@ -112,6 +113,9 @@ def run_case(case: dict[str, Any], base_dir: Path | None = None) -> None:
         matching = [f for f in findings if f.rule == exp["rule"]
                     and ("year" not in exp or f.year == exp["year"])
                     and ("subject" not in exp or (f.subject or "").find(exp["subject"]) >= 0)]
+        if exp["status"] == "absent":  # the rule does not apply here: no finding at all, not even «ikke vurdert»
+            assert not matching, f"{exp}: got {[(f.status, f.subject, f.year, f.message) for f in matching]}"
+            continue
         assert matching, f"no finding for {exp}"
         statuses = {f.status for f in matching}
         assert statuses == {exp["status"]}, (
