@@ -205,8 +205,11 @@ def resolve_settings(cli: dict[str, Any], config: Path | None = None, environ: d
         (read_environment(env_source), "miljøvariabel"),
         (_checked_cli(cli), "kommandolinjen"),
     ]
+    from .safeload import clean
+
     settings = Settings(config_file=path)
     for values, source in layers:
+        values = clean(values)  # an ESC typed into --select or an environment variable is shown, never sent
         for key, value in values.items():
             setattr(settings, key, value)
             settings.sources[key] = source if source != "miljøvariabel" else ENV_PREFIX + key.upper()

@@ -323,3 +323,12 @@ def test_formula_like_text_in_a_written_csv_is_guarded_and_reads_back(asker, tmp
 def test_help_text_is_not_read_as_markup():
     result = cli("check", "--help", COLUMNS="200")
     assert "[tool.budsjettkontroll]" in result.stdout
+
+
+# --- 7: control characters from the command line and the environment -----------------------------------------
+
+def test_an_escape_typed_into_an_option_or_variable_never_reaches_the_output(asker_copy):
+    for args, env in ((["--select", "KL\x1b[2J"], {}), ([], {"BUDSJETTKONTROLL_IGNORE": "X\x1b]0;lurt\x07"})):
+        result = cli("check", str(asker_copy), "--format", "markdown", "--isolated", *args, **env)
+        assert result.exit_code in (0, 1), result.stderr
+        assert CONTROL not in result.stdout + result.stderr and "\x07" not in result.stdout + result.stderr
