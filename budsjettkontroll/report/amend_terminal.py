@@ -5,7 +5,6 @@ one column per party."""
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from rich.console import Console
@@ -15,27 +14,12 @@ from rich.text import Text
 from ..amend import KIND_WORD
 from ..catalogue import TABLES
 from ..numbers import format_amount
-from .amend_present import (balance_word, changed_figures, column_titles, figure, file_line, inherited_text,
-                            law_line, new_area_text)
-from .present import STATUS_WORD, shown, verdict
+from .amend_present import (HEADLINES, SHORT, balance_word, changed_figures, column_titles, figure, file_line,
+                            inherited_text, law_line, new_area_text)
+from .amend_present import level as level_text
+from .present import LEVEL_WORD, STATUS_WORD, shown, verdict
 
-LEVEL_WORD = {"unacceptable": "ikke godkjent", "acceptable": "laveste akseptable", "target": "ønsket",
-              "not_evaluated": "ikke vurdert"}
 LEVEL_STYLE = {"unacceptable": "bold red", "acceptable": "yellow", "target": "green", "not_evaluated": "dim"}
-SHORT = {"drift": "§ 5-4", "drift_fordeling": "§ 5-4 andre ledd", "investering": "§ 5-5",
-         "investering_fordeling": "§ 5-5 andre ledd", "drift_art": "§ 5-6", "gjeld": "§ 5-7 gjeld",
-         "nokkeltall": "nøkkeltall"}
-# headline lines shown before → after when they change
-HEADLINES = [
-    ("Sum bevilgninger drift, netto", "drift_sum_bevilgninger"),
-    ("Netto driftsresultat", "drift_netto_driftsresultat"),
-    ("Renteutgifter", "drift_renteutgifter"),
-    ("Avdrag på lån", "drift_avdrag"),
-    ("Avsetninger til disposisjonsfond", "drift_avsetninger_disposisjonsfond"),
-    ("Bruk av disposisjonsfond", "drift_bruk_disposisjonsfond"),
-    ("Sum investeringsutgifter", "inv_sum_investeringsutgifter"),
-    ("Bruk av lån", "inv_bruk_av_lan"),
-]
 
 
 def render(results: list, options: dict[str, Any]) -> str:
@@ -162,9 +146,9 @@ def render_one(console: Console, result, options: dict[str, Any]) -> None:
         for k in changed:
             level = Text("")
             if not k["level_before"] == k["level_after"] == "not_evaluated":
-                level = Text(_level(k, "before"), style=LEVEL_STYLE.get(k["level_before"], ""))
+                level = Text(level_text(k, "before"), style=LEVEL_STYLE.get(k["level_before"], ""))
                 level.append(" → ")
-                level.append(_level(k, "after"), style=LEVEL_STYLE.get(k["level_after"], ""))
+                level.append(level_text(k, "after"), style=LEVEL_STYLE.get(k["level_after"], ""))
             table.add_row(k["name"] or k["id"], str(k["year"] or "perioden"), figure(k, "before"),
                           figure(k, "after"), level)
         if changed:
@@ -245,21 +229,6 @@ def _figure_cell(row: dict | None, when: str) -> Text:
     if level and level != "not_evaluated":
         text.append("\n" + (row.get(f"band_{when}") or LEVEL_WORD.get(level, level)), style=LEVEL_STYLE.get(level, ""))
     return text
-
-
-def _level(row: dict, when: str) -> str:
-    level = row.get(f"level_{when}")
-    return row.get(f"band_{when}") or LEVEL_WORD.get(level, level or "–")
-
-
-def _figure(value: Any, unit: str | None) -> str:
-    if value is None:
-        return "–"
-    if unit == "%":
-        return f"{Decimal(str(value)):.2f}".replace(".", ",") + " %"
-    if unit == "1000 kr":
-        return format_amount(int(value))
-    return format_amount(Decimal(str(value))) if not isinstance(value, int) else format_amount(value)
 
 
 def _path(path) -> str:

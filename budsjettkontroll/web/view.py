@@ -3,31 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from ..amend import KIND_WORD, YearBalance
 from ..catalogue import TABLES
 from ..numbers import format_amount
+from ..report.amend_present import HEADLINES, SHORT, figure
+from ..report.amend_present import level as level_of
 from .workspace import Evaluation
 
 STATUS_WORD = {"pass": "OK", "fail": "brudd", "not_evaluated": "ikke vurdert", "waived": "unntatt", None: "–"}
-LEVEL_WORD = {"unacceptable": "ikke godkjent", "acceptable": "laveste akseptable", "target": "ønsket",
-              "not_evaluated": "ikke vurdert"}
-# headline lines shown before → after when the proposal moves them
-HEADLINES = [
-    ("Sum bevilgninger drift, netto", "drift_sum_bevilgninger", True),
-    ("Netto driftsresultat", "drift_netto_driftsresultat", True),
-    ("Renteutgifter", "drift_renteutgifter", True),
-    ("Avdrag på lån", "drift_avdrag", True),
-    ("Avsetninger til disposisjonsfond", "drift_avsetninger_disposisjonsfond", True),
-    ("Bruk av disposisjonsfond", "drift_bruk_disposisjonsfond", True),
-    ("Sum investeringsutgifter", "inv_sum_investeringsutgifter", True),
-    ("Bruk av lån", "inv_bruk_av_lan", True),
-]
-SHORT = {"drift": "§ 5-4", "drift_fordeling": "§ 5-4 andre ledd", "investering": "§ 5-5",
-         "investering_fordeling": "§ 5-5 andre ledd", "drift_art": "§ 5-6", "gjeld": "§ 5-7 gjeld",
-         "nokkeltall": "nøkkeltall"}
 
 
 def amount(value: Any) -> str:
@@ -107,11 +92,11 @@ def headlines(ev: Evaluation) -> list[tuple[str, list[str]]]:
     factor = ev.base.budget.meta.sign.factor
     before, after = ev.result.base.facts, ev.result.amended.facts
     rows = []
-    for label, name, is_signed in HEADLINES:
+    for label, name in HEADLINES:
         b = [before.get(name, y) for y in ev.plan]
         a = [after.get(name, y) for y in ev.plan]
         if b != a:
-            f = factor if is_signed else 1
+            f = factor
             rows.append((label, [_change(amount(x * f if x is not None else None), amount(z * f if z is not None
                                                                                           else None))
                                  for x, z in zip(b, a)]))
@@ -132,27 +117,11 @@ def key_figures(ev: Evaluation) -> list[dict[str, str]]:
             continue
         level = ""
         if not (k["level_before"] == k["level_after"] == "not_evaluated") and (k["level_before"] or k["level_after"]):
-            level = f"{_level(k, 'before')} → {_level(k, 'after')}"
+            level = f"{level_of(k, 'before')} → {level_of(k, 'after')}"
         out.append({"name": k["name"] or k["id"], "year": str(k["year"] or "perioden"),
-                    "before": _figure(k["before"], k["unit"]), "after": _figure(k["after"], k["unit"]),
+                    "before": figure(k, "before"), "after": figure(k, "after"),
                     "level": level, "worse": k["level_after"] == "unacceptable" != k["level_before"]})
     return out
-
-
-def _level(row: dict, when: str) -> str:
-    level = row.get(f"level_{when}")
-    return row.get(f"band_{when}") or LEVEL_WORD.get(level, level or "–")
-
-
-def _figure(value: Any, unit: str | None) -> str:
-    if value is None:
-        return "–"
-    if unit == "%":
-        shown = Decimal(str(value)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)  # rounded once, half up
-        return f"{shown:.1f}".replace(".", ",") + " %"
-    if unit == "1000 kr":
-        return format_amount(int(value))
-    return format_amount(Decimal(str(value))) if not isinstance(value, int) else format_amount(value)
 
 
 def rule_changes(ev: Evaluation) -> list[dict[str, str]]:
