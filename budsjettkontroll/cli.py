@@ -565,12 +565,73 @@ def main() -> None:
         import gc
 
         gc.disable()
+    from typer._click import exceptions as click_errors  # typer ships its own click
+
     try:
-        app()
-    except KeyboardInterrupt:
+        code = app(standalone_mode=False)
+    except click_errors.NoArgsIsHelpError as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click_errors.UsageError as exc:
+        typer.echo(f"feil: {usage_error_line(exc)}", err=True)
+        sys.exit(2)
+    except (KeyboardInterrupt, typer.Abort):
         sys.exit(130)
     except Exception as exc:  # noqa: BLE001 - a bug anywhere: one line and exit 3, never a traceback
         sys.exit(internal_error(exc))
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+# click's English wording of a command-line mistake, in Norwegian (issue 17.3: one Norwegian line, exit 2)
+_CLICK_WORDS = [("is not one of", "er ikke en av"), ("is not a valid integer", "er ikke et heltall"),
+                ("is not a valid float", "er ikke et tall"), ("is not a valid boolean", "er ikke ja/nei"),
+                ("is not in the range", "er utenfor området"), ("does not exist", "finnes ikke"),
+                ("Value error, ", ""), ("Got unexpected extra arguments", "uventede argumenter"),
+                ("Got unexpected extra argument", "uventet argument"), ("Option", "valget"),
+                ("requires an argument", "trenger en verdi"), ("requires", "trenger"),
+                (", unable to parse string as an integer", ""), (", unable to parse string as a number", ""),
+                ("Input should be a valid integer", "må være et heltall"),
+                ("Input should be a valid number", "må være et tall"),
+                ("Input should be greater than or equal to", "må være minst"),
+                ("Input should be less than or equal to", "må være høyst"),
+                ("Input should be greater than", "må være større enn"), ("Input should be less than", "må være mindre enn"),
+                ("Input should be", "må være"), ("No such command", "ukjent kommando")]
+
+
+def usage_error_line(exc: BaseException) -> str:
+    """A command-line mistake as one Norwegian line that names the option and the value, with where to look."""
+    from typer._click import exceptions as click_errors
+
+    command = getattr(getattr(exc, "ctx", None), "command_path", "budsjettkontroll")
+    if isinstance(exc, click_errors.NoSuchOption):
+        text = f"ukjent valg {exc.option_name}"
+        if exc.possibilities:
+            text += "; mente du " + " eller ".join(sorted(exc.possibilities)) + "?"
+    elif isinstance(exc, click_errors.MissingParameter):
+        hint = exc.param_hint or _param_hint(exc.param)
+        if not isinstance(hint, str):
+            hint = " / ".join(hint)
+        text = f"mangler {hint}".strip()
+    else:
+        message = " ".join(str(exc.message).split())
+        for english, norwegian in _CLICK_WORDS:
+            message = message.replace(english, norwegian)
+        if isinstance(exc, click_errors.BadParameter):
+            hint = exc.param_hint or _param_hint(exc.param)
+            if not isinstance(hint, str):
+                hint = " / ".join(hint)
+            text = f"ugyldig verdi for {hint}: {message}" if hint else f"ugyldig verdi: {message}"
+        else:
+            text = f"ugyldig bruk: {message}"
+    return f"{text} (se «{command} --help»)"
+
+
+def _param_hint(param) -> str:
+    """«--format / -f» for an option, the argument's name in capitals for an argument."""
+    if param is None:
+        return ""
+    opts = [o for o in getattr(param, "opts", []) if o.startswith("-")]
+    return " / ".join(opts) if opts else str(getattr(param, "name", "") or "").upper()
 
 
 def internal_error(exc: BaseException) -> int:
