@@ -108,6 +108,76 @@ def normalise_header(header: list[Any], notes: list[str], where: str) -> tuple[l
     return out, heads, printed
 
 
+# Columns that are no year but that kommuner print beside the years: a derived difference («Avvik»,
+# «Budsjettavvik»: regnskap minus justert budsjett) and a text reference («Henvisning», «Note», «Noter»).
+_AVVIK_COLUMN = re.compile(r"(budsjett)?avvik", re.I)
+_TEXT_COLUMN = re.compile(r"henvisning|henvisningar|note|noter|notar", re.I)
+_ROUNDING = 2  # regnskap − justert: each printed term may be rounded by up to 1
+
+
+def set_aside_known_columns(raw: RawTable) -> RawTable:
+    """Drop the known non-year columns (avvik, henvisning/note) from the table, with a note naming each. An avvik
+    column is checked against regnskap − justert (revidert) budsjett of its year when the table prints both once:
+    within rounding a note, otherwise a note naming line and column; it is never read as a year or an amount."""
+    from .numbers import AmountError, parse_amount  # noqa: PLC0415 - numbers imports nothing from here
+
+    keep, dropped = [], []
+    for i, name in enumerate(raw.header):
+        word = re.sub(r"[^a-zæøå]", "", str(name).lower())
+        kind = "avvik" if _AVVIK_COLUMN.fullmatch(word) else "tekst" if _TEXT_COLUMN.fullmatch(word) else None
+        (dropped if kind and i not in raw.heads else keep).append((i, kind))
+    if not dropped:
+        return raw
+    for i, kind in dropped:
+        printed = raw.printed[i] if i < len(raw.printed) else raw.header[i]
+        if kind == "tekst":
+            raw.notes.append(f"{raw.file}:1: kolonnen «{printed}» er tekst (henvisning/note) og er lest, ikke som år")
+            continue
+        years = {h.year for h in raw.heads.values()}
+        pair = [next((j for j, h in raw.heads.items() if h.kind == k), None) for k in ("regnskap", "revidert")]
+        if len(years) != 1 or None in pair or sum(h.kind in ("regnskap", "revidert") for h in raw.heads.values()) != 2:
+            # several years or no single regnskap/justert pair: which difference it prints is not known
+            pair = [j for j, h in raw.heads.items() if h.kind in ("regnskap", "revidert")]
+            by_year: dict[int, list[int]] = {}
+            for j in pair:
+                by_year.setdefault(raw.heads[j].year, []).append(j)
+            pairs = [js for js in by_year.values() if len(js) == 2]
+            if len(pairs) != 1:
+                raw.notes.append(f"{raw.file}:1: kolonnen «{printed}» er et avvik mellom to kolonner; den er ikke "
+                                 "kontrollert (ingen entydig regnskap/justert budsjett-kolonne ved siden av)")
+                continue
+            js = sorted(pairs[0], key=lambda j: raw.heads[j].kind != "regnskap")
+            pair = js
+        r, b = pair
+        cell = lambda cells, j: cells[j] if j < len(cells) else None  # noqa: E731
+        worst, off = 0, []
+        for line, cells in raw.rows:
+            try:
+                shown, reg, bud = (parse_amount(cell(cells, j)) for j in (i, r, b))
+            except AmountError:
+                continue
+            if shown is None or reg is None or bud is None:
+                continue
+            diff = shown - (reg - bud)
+            if abs(diff) > _ROUNDING:
+                off.append(f"{raw.file}:{line}: kolonnen «{printed}» viser {shown}, men «{raw.printed[r]}» − "
+                           f"«{raw.printed[b]}» er {reg - bud} (avvik {diff}); sjekk linjen")
+            worst = max(worst, abs(diff))
+        if off:
+            raw.notes.extend(f"advarsel: {o}" for o in off)
+        else:
+            within = f" innen avrunding (største forskjell {worst})" if worst else ""
+            raw.notes.append(f"{raw.file}:1: kolonnen «{printed}» er «{raw.printed[r]}» − «{raw.printed[b]}» på hver "
+                             f"linje{within}; den er kontrollert og ikke lest som år")
+    drop = {i for i, _ in dropped}
+    index = {old: new for new, old in enumerate(i for i in range(len(raw.header)) if i not in drop)}
+    raw.header = [h for i, h in enumerate(raw.header) if i not in drop]
+    raw.printed = [h for i, h in enumerate(raw.printed) if i not in drop]
+    raw.heads = {index[i]: h for i, h in raw.heads.items()}
+    raw.rows = [(line, [c for i, c in enumerate(cells) if i not in drop]) for line, cells in raw.rows]
+    return raw
+
+
 def check_size(path: Path, display: str) -> None:
     """A regular file below the size limit; a link loop, a device (/dev/zero) or a pipe is refused before reading."""
     try:
@@ -226,7 +296,7 @@ def read_csv(path: Path, stem: str, display: str) -> RawTable:
         notes.append(f"{display}:{line}: «{' '.join(c.strip() for c in cells if c.strip())}» er lest som tittel "
                      "over overskriftsraden og hoppet over")
     header, heads, printed = normalise_header(found[start][1], notes, display)
-    return RawTable(stem, display, header, found[start + 1:], notes, heads, printed)
+    return set_aside_known_columns(RawTable(stem, display, header, found[start + 1:], notes, heads, printed))
 
 
 def _unguarded(cell: str) -> str:
@@ -347,7 +417,7 @@ def read_sheet(ws, stem: str, display: str, formula_ws=None) -> RawTable:
         if line > header_row:
             values = by_line.get(line) or [None] * width
             rows.append((line, [fill.get((line, c + 1), v) for c, v in enumerate(values)]))
-    return RawTable(stem, where, header, rows, notes, heads, printed)
+    return set_aside_known_columns(RawTable(stem, where, header, rows, notes, heads, printed))
 
 
 def _refuse_formulas_without_value(ws, formula_ws, where: str) -> None:

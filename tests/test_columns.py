@@ -501,3 +501,52 @@ def test_stavanger_2020_regnskap_justert_opprinnelig_as_printed():
         ("KL-14-4-balanse-investering", "Revidert budsjett 2020", "pass")]
     assert not [f for f in findings if f.status == "fail" and f.severity == "error"]
     assert check(REALWORLD / "stavanger-2020-regnskap", "--format", "text").exit_code == 0
+
+
+REALWORLD_STAVANGER = Path(__file__).parent / "realworld" / "stavanger-2020-regnskap"
+
+
+def _with_extra_column(tmp_path: Path, header: str, value) -> Path:
+    """The real Stavanger 14.3 table with one more column: value(row) gives its cell on each data row."""
+    package = tmp_path / "stavanger"
+    shutil.copytree(REALWORLD_STAVANGER, package)
+    rows = list(csv.reader((package / "drift.csv").open(encoding="utf-8")))
+    rows[0].insert(3, header)
+    for row in rows[1:]:
+        row.insert(3, value(row))
+    with (package / "drift.csv").open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows(rows)
+    return package
+
+
+def _avvik(row: list[str]) -> str:
+    return "" if not row[1] or not row[2] else str(int(row[1]) - int(row[2]))
+
+
+@pytest.mark.parametrize("header", ["Avvik", "avvik", "Budsjettavvik"])
+def test_an_avvik_column_is_checked_against_regnskap_minus_justert_and_not_read_as_a_year(tmp_path, header):
+    plain = run_check(load_package(REALWORLD_STAVANGER))
+    budget = load_package(_with_extra_column(tmp_path, header, _avvik))
+    assert [n for n in budget.notes if f"«{header}»" in n and "kontrollert" in n], budget.notes
+    assert not [n for n in budget.notes if n.startswith("advarsel")]
+    result = run_check(budget)
+    assert sorted((f.rule, f.year, f.status) for f in result.findings) == \
+        sorted((f.rule, f.year, f.status) for f in plain.findings)
+
+
+def test_an_avvik_cell_that_is_not_regnskap_minus_justert_is_named_by_line_and_column(tmp_path):
+    wrong = lambda row: str(int(_avvik(row)) + 500) if row[0] == "Eigedomsskatt" and _avvik(row) else _avvik(row)  # noqa: E731
+    budget = load_package(_with_extra_column(tmp_path, "Avvik", wrong))
+    warned = [n for n in budget.notes if n.startswith("advarsel")]
+    assert len(warned) == 1 and "drift.csv:4:" in warned[0] and "«Avvik»" in warned[0], budget.notes
+
+
+@pytest.mark.parametrize("header", ["Henvisning", "Note", "Noter"])
+def test_a_henvisning_or_note_column_is_text_not_a_year(tmp_path, header):
+    budget = load_package(_with_extra_column(tmp_path, header, lambda row: "§ 4-1" if row[0] == "Rammetilskot" else ""))
+    assert [n for n in budget.notes if f"«{header}»" in n], budget.notes
+
+
+def test_an_amount_column_without_a_known_header_is_still_bad_input(tmp_path):
+    result = CliRunner().invoke(app, ["check", str(_with_extra_column(tmp_path, "Diverse", _avvik))])
+    assert result.exit_code == 2 and "ukjent kolonne «diverse»" in result.output, result.output
