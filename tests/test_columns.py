@@ -550,3 +550,21 @@ def test_a_henvisning_or_note_column_is_text_not_a_year(tmp_path, header):
 def test_an_amount_column_without_a_known_header_is_still_bad_input(tmp_path):
     result = CliRunner().invoke(app, ["check", str(_with_extra_column(tmp_path, "Diverse", _avvik))])
     assert result.exit_code == 2 and "ukjent kolonne «diverse»" in result.output, result.output
+
+
+SHARED_REALWORLD = Path("/work/shared/realworld")
+
+
+@pytest.mark.skipif(not SHARED_REALWORLD.is_dir(), reason="../shared/realworld/ is only on the development machine")
+@pytest.mark.parametrize("name, stem, years", [
+    ("stavanger_2020_netto_driftsresultat_disponering.csv", "drift", 3),
+    ("stavanger_2021_netto_driftsresultat_arsavslutning.csv", "drift", 4),
+    ("stavanger_2021_budsjettavvik_arsavslutning_investering.csv", "investering", 2),
+])
+def test_the_real_avvik_and_henvisning_columns_are_read_and_set_aside(name, stem, years):
+    """Stavanger 3.12, 4.13 and 14.2 as printed: the avvik column equals regnskap − justert on every line (SOURCES.md:
+    «holds»), the henvisning column is text; neither is a year column nor refused."""
+    raw = read_csv(SHARED_REALWORLD / name, stem, name)
+    assert "avvik" not in raw.header and "henvisning" not in raw.header and len(raw.heads) == years == len(raw.header) - 1
+    assert not [n for n in raw.notes if n.startswith("advarsel")], raw.notes
+    assert [n for n in raw.notes if "«avvik»" in n and "kontrollert" in n or "«henvisning»" in n], raw.notes
