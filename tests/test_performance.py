@@ -22,11 +22,22 @@ def _forget(packs) -> None:
             compiled.__dict__.pop("_results", None)
 
 
+@pytest.fixture
+def without_fast_path():
+    """The memo is what these tests judge: every condition goes to rule-engine (rules/fastpath.py is tested below)."""
+    rules = _bundled_rules()
+    for compiled in rules:
+        compiled.__dict__["_fast"] = None
+    yield
+    for compiled in rules:
+        compiled.__dict__.pop("_fast", None)
+
+
 def _as_json(result) -> list:
     return [f.as_json() for f in result.findings]
 
 
-def test_memoised_outcomes_equal_fresh_ones_across_budgets(tmp_path):
+def test_memoised_outcomes_equal_fresh_ones_across_budgets(tmp_path, without_fast_path):
     """Asker, then a copy with one number changed, with the memo warm from Asker: the same findings as each
     checked with an empty memo (the copy breaks a sum line, so some outcomes differ from Asker's)."""
     copy = tmp_path / "asker"
@@ -43,7 +54,7 @@ def test_memoised_outcomes_equal_fresh_ones_across_budgets(tmp_path):
     assert _as_json(run_check(asker)) == _as_json(first)
 
 
-def test_the_memo_tells_decimal_digits_apart():
+def test_the_memo_tells_decimal_digits_apart(without_fast_path):
     """1 and 1.0 are equal numbers but print differently: the sides a finding shows come from its own inputs."""
     pack = load_pack("lov")
     rule = next(c for c in pack.rules if c.spec.id == "FORSKR-5-sumlinjer")
@@ -77,10 +88,103 @@ def test_fast_message_formatting_gives_the_same_text(template):
         assert fast.startswith("{klammer} ")
 
 
-# --- the JSON writer --------------------------------------------------------------------------------------------
+# --- conditions evaluated without rule-engine's interpreter (rules/fastpath.py) -----------------------------------
 
-from hypothesis import given, settings  # noqa: E402
+import rule_engine  # noqa: E402
+from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
+
+from budsjettkontroll.rules.fastpath import compile_condition  # noqa: E402
+from budsjettkontroll.rules.loader import RememberedSide  # noqa: E402
+
+
+def _bundled_rules():
+    from budsjettkontroll.rules.loader import rules_dir
+
+    out = []
+    for path in sorted(rules_dir().glob("*.yaml")):
+        try:
+            pack = load_pack(path)
+        except Exception:  # noqa: BLE001 - not a rule pack (parameters, policy files live elsewhere)
+            continue
+        out += pack.rules
+    return out
+
+
+def _outcome(compiled, values, fast: bool):
+    """engine._matches with or without the fast path (and without the memo): its result, or the error it raises."""
+    saved = {k: compiled.__dict__.pop(k) for k in ("_fast", "_results") if k in compiled.__dict__}
+    compiled.__dict__["_results"] = None
+    if not fast:
+        compiled.__dict__["_fast"] = None
+    try:
+        ok, sides = engine._matches(compiled, dict(values))
+        return ok, None if sides is None else tuple(engine._exact(v) for v in sides)
+    except Exception as exc:  # noqa: BLE001 - compared: the same error with the same text
+        return type(exc), str(exc)
+    finally:
+        compiled.__dict__.pop("_fast", None)
+        compiled.__dict__.pop("_results", None)
+        compiled.__dict__.update(saved)
+
+
+_NUMBERS = (st.decimals(places=2, min_value=-10**9, max_value=10**9) | st.decimals() | st.integers()
+            | st.sampled_from([Decimal("1"), Decimal("1.0"), Decimal("-0"), Decimal("0E+3"), Decimal("1E+30"), 0, 1]))
+_ANY = _NUMBERS | st.booleans() | st.none() | st.floats() | st.sampled_from(["ingen", "", "x"]) | st.lists(st.integers(), max_size=2)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_fast_conditions_give_what_rule_engine_gives(data):
+    """Every bundled rule, with numbers of every shape and values of the wrong type: engine._matches gives the same
+    outcome and the same sides (type and digits) with the fast path as with rule-engine alone, or the same error."""
+    rules = _bundled_rules()
+    compiled = data.draw(st.sampled_from(rules))
+    values = {n: data.draw(_NUMBERS if data.draw(st.integers(0, 9)) else _ANY, label=n) for n in compiled.names}
+    assert _outcome(compiled, values, fast=True) == _outcome(compiled, values, fast=False)
+
+
+def test_every_bundled_condition_takes_the_fast_path():
+    """The rules of the bundled packs use only what rules/fastpath.py evaluates (else they keep rule-engine: still
+    right, but slower; this says when a new rule or a rule-engine upgrade makes that happen)."""
+    slow = [c.spec.id for c in _bundled_rules() if compile_condition(c.rule, c.sides) is None]
+    assert slow == []
+
+
+_TYPES = {"a": rule_engine.DataType.FLOAT, "b": rule_engine.DataType.FLOAT, "c": rule_engine.DataType.FLOAT,
+          "s": rule_engine.DataType.STRING, "flag": rule_engine.DataType.BOOLEAN}
+
+
+@pytest.mark.parametrize("condition, fast", [
+    ("a + b * c <= -a", True),
+    ("$abs(a - b) > c or not flag", True),
+    ("s == 'ingen' and a != b", True),
+    ("a / b >= c - 0.5", True),
+    ("a == 0 or $abs(a) > b * c", True),
+    ("flag", True),
+    ("a ** 2 > b", False),          # a power: rule-engine evaluates it
+    ("a // b == c", False),
+    ("s =~ 'in.*'", False),
+    ("$abs(a) in [b, c]", False),
+])
+@settings(max_examples=150, deadline=None)
+@given(values=st.fixed_dictionaries({"a": _ANY, "b": _NUMBERS, "c": _NUMBERS, "s": _ANY, "flag": _ANY}))
+def test_each_kind_of_node_gives_what_rule_engine_gives(condition, fast, values):
+    from budsjettkontroll.rules.loader import CompiledRule
+
+    rule = rule_engine.Rule(condition, context=rule_engine.Context(
+        type_resolver=rule_engine.type_resolver_from_dict(_TYPES)))
+    expression = rule.statement.expression
+    sides = None
+    if type(expression).__name__ in ("ComparisonExpression", "ArithmeticComparisonExpression"):
+        expression.left, expression.right = sides = (RememberedSide(expression.left), RememberedSide(expression.right))
+    assert (compile_condition(rule, sides) is not None) == fast
+    spec = type("Spec", (), {"condition": condition, "id": "x"})()
+    compiled = CompiledRule(spec, rule, list(_TYPES), sides)
+    assert _outcome(compiled, values, fast=True) == _outcome(compiled, values, fast=False)
+
+
+# --- the JSON writer --------------------------------------------------------------------------------------------
 
 from budsjettkontroll.report import jsontext  # noqa: E402
 

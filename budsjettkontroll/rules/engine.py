@@ -383,6 +383,19 @@ def _memo_of(compiled: CompiledRule) -> dict | None:
     return memo
 
 
+def _fast_of(compiled: CompiledRule):
+    """The rule's condition as plain Python functions (rules/fastpath.py), made once per compiled rule; None when
+    its tree has a node that module leaves to rule-engine, or when the condition is not a pure function of its
+    inputs ($now, $today, $random)."""
+    fast = compiled.__dict__.get("_fast", False)
+    if fast is False:
+        from .fastpath import compile_condition
+
+        fast = None if _UNSTABLE.search(compiled.spec.condition) else compile_condition(compiled.rule, compiled.sides)
+        compiled.__dict__["_fast"] = fast
+    return fast
+
+
 def _references(compiled: CompiledRule) -> list[dict[str, Any]]:
     """The rule's references as the finding shows them, dumped once per rule (each finding gets its own copies)."""
     refs = compiled.__dict__.get("_references")
@@ -396,7 +409,14 @@ def _matches(compiled: CompiledRule, values: dict[str, Any]) -> tuple[bool, tupl
     function of its inputs, so the outcome is memoised by them: the sum lines of one package repeat the same few
     (avvik, ledd) pairs hundreds of times, and an amended budget repeats most of its base's inputs. The key keeps
     each value's type and exact digits (Decimal 1 and 1.0 print differently), so a hit returns what rule-engine
-    would."""
+    would. A condition rules/fastpath.py can evaluate goes there first (a value or an error it does not handle
+    goes on to rule-engine, as every call did before)."""
+    fast = _fast_of(compiled)
+    if fast is not None:
+        try:
+            return fast(values)
+        except Exception:  # noqa: BLE001 - not handled there: rule-engine decides, and raises its own error
+            pass
     memo = _memo_of(compiled)
     key = None
     if memo is not None:
