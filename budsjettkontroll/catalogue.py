@@ -12,7 +12,6 @@ from importlib import resources
 
 from .errors import InputError
 from .labels import closest, closest_sum, looks_like_sum, normalise
-from .safeload import load_yaml
 
 ALIASES_FILE = "catalogue_aliases.yaml"
 # Sections of the alias file that apply to several schedules (the lines § 5-4 and § 5-6 share).
@@ -21,6 +20,8 @@ SHARED_SECTIONS = {"felles_drift": ("drift", "drift_art")}
 
 def load_aliases(text: str | None = None) -> dict[str, dict[str, tuple[str, ...]]]:
     """Schedule stem → line key → the other names real documents print for it (catalogue_aliases.yaml)."""
+    from .safeload import load_yaml
+
     if text is None:
         text = (resources.files("budsjettkontroll") / ALIASES_FILE).read_text(encoding="utf-8")
     try:
@@ -38,7 +39,17 @@ def load_aliases(text: str | None = None) -> dict[str, dict[str, tuple[str, ...]
     return out
 
 
-ALIASES = load_aliases()
+def _bundled_aliases() -> dict[str, dict[str, tuple[str, ...]]]:
+    """The shipped alias file, read as an earlier run read exactly these bytes when it can (see buildcache)."""
+    from pathlib import Path
+
+    from .buildcache import built
+
+    path = Path(str(resources.files("budsjettkontroll") / ALIASES_FILE))
+    return built("aliases", path, lambda: load_aliases(path.read_text(encoding="utf-8")))
+
+
+ALIASES = _bundled_aliases()
 
 
 @dataclass(frozen=True)

@@ -784,9 +784,11 @@ def _fund_use_uncertain(f: Facts) -> list[Item]:
 def _parameter(name: str) -> dict[str, Any]:
     """A bundled parameter file, read once per process (it does not change while the tool runs; the web page
     evaluates figures on every keystroke)."""
+    from .buildcache import built
     from .rules.loader import rules_dir, safe_yaml
 
-    return safe_yaml(rules_dir() / "parameters" / f"{name}.yaml")
+    path = rules_dir() / "parameters" / f"{name}.yaml"
+    return built("parameter", path, lambda: safe_yaml(path))
 
 
 @figure("momskompensasjon_andel", unit="andel", label="høyeste andel momskompensasjon av brutto investering "

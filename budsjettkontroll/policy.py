@@ -269,11 +269,23 @@ def _load_cached(path: Path, mtime: float) -> Policy:
 
 
 def _load(path: Path) -> Policy:
-    from .rules.loader import safe_yaml, schema_errors, shipped
+    """The pack as built from its file, or as an earlier run built it from exactly these bytes (see buildcache)."""
+    from .buildcache import built
+    from .rules.loader import MAX_PACK_BYTES
+    from .readers import read_limited
+
+    if not path.is_file():
+        raise InputError(Problem("filen finnes ikke", file=str(path)))
+    data = read_limited(path, str(path), MAX_PACK_BYTES)
+    return built("policy", path, lambda: _build(path, data), data)
+
+
+def _build(path: Path, raw: bytes) -> Policy:
+    from .rules.loader import _yaml_bytes, schema_errors, shipped
     from .safeload import pydantic_message, schema_message
 
     display = str(path)
-    data = safe_yaml(path, display)
+    data = _yaml_bytes(raw, display)
     if not isinstance(data, dict) or "policy" not in data or "rules" not in data:  # never quote what it holds
         raise InputError(Problem("er ikke en handlingsregelpakke (en YAML-tabell med «policy:» og «rules:»)",
                                  file=display))

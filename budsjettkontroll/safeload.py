@@ -23,9 +23,7 @@ import math
 import re
 import tomllib
 from dataclasses import dataclass, field
-from typing import Any
-
-import yaml
+from typing import TYPE_CHECKING, Any
 
 from .errors import InputError, Problem
 from .numbers import AmountError, parse_amount
@@ -39,7 +37,10 @@ _PLAIN_INT = re.compile(r"[-+]?\d+")
 _YAML_INT = "tag:yaml.org,2002:int"
 _YAML_FLOAT = "tag:yaml.org,2002:float"
 _YAML_TIMESTAMP = "tag:yaml.org,2002:timestamp"
-_FAST = getattr(yaml, "CSafeLoader", None)
+
+if TYPE_CHECKING:
+    import yaml
+# PyYAML is imported by the functions that read YAML: a `check` whose packs come from the build cache reads none
 
 
 # --- text -----------------------------------------------------------------------------------------------------
@@ -107,15 +108,20 @@ def load_yaml(text: str, display: str, *, aliases: bool = True) -> Any:
 def load_yaml_document(text: str, display: str, *, aliases: bool = True, positions: bool = True) -> YamlDocument:
     """Parse YAML safely (safe loader only: a tag such as !!python/object is refused), refusing duplicate keys,
     deep nesting, alias bombs (or any alias when aliases=False), invalid dates, huge integers and nan/inf."""
-    if _FAST is not None:  # libyaml is ten times faster; a refused file is read again for the pure reader's messages
+    import yaml
+
+    fast = getattr(yaml, "CSafeLoader", None)
+    if fast is not None:  # libyaml is ten times faster; a refused file is read again for the pure reader's messages
         try:
-            return _load_with(_FAST, text, display, aliases, positions)
+            return _load_with(fast, text, display, aliases, positions)
         except InputError:
             pass
     return _load_with(yaml.SafeLoader, text, display, aliases, positions)
 
 
 def _load_with(loader_class, text: str, display: str, aliases: bool, positions: bool) -> YamlDocument:
+    import yaml
+
     loader = None
     try:
         loader = loader_class(text)
@@ -147,6 +153,8 @@ def _line(node: yaml.Node) -> int | None:
 
 
 def _children(node: yaml.Node) -> list[yaml.Node]:
+    import yaml
+
     if isinstance(node, yaml.MappingNode):
         return [c for kv in node.value for c in kv]
     if isinstance(node, yaml.SequenceNode):
@@ -156,6 +164,8 @@ def _children(node: yaml.Node) -> list[yaml.Node]:
 
 def _inspect(root: yaml.Node, display: str, aliases: bool, doc: YamlDocument | None) -> None:
     """One iterative walk over the node graph before anything is constructed."""
+    import yaml
+
     size: dict[int, int | None] = {}
     stack: list[tuple[yaml.Node, bool, int, tuple]] = [(root, False, 1, ())]
     while stack:
@@ -211,6 +221,8 @@ def _inspect(root: yaml.Node, display: str, aliases: bool, doc: YamlDocument | N
 
 
 def _check_scalar(node: yaml.ScalarNode, display: str) -> None:
+    import yaml
+
     value = node.value
     if node.tag == _YAML_INT:
         digits = len(re.sub(r"[^0-9a-fA-F]", "", value))

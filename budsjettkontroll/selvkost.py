@@ -120,6 +120,13 @@ def parameters_dir() -> Path:
 
 @lru_cache(maxsize=8)
 def _load_parameters(path: Path, mtime: float, model: type[BaseModel]) -> BaseModel:
+    """The validated file, or what an earlier run built from exactly these bytes (see buildcache)."""
+    from .buildcache import built
+
+    return built(f"selvkost-{model.__name__}", path, lambda: _build_parameters(path, model))
+
+
+def _build_parameters(path: Path, model: type[BaseModel]) -> BaseModel:
     from .rules.loader import safe_yaml
 
     data = safe_yaml(path)

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import atexit
 import csv
+import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 
-from budsjettkontroll.package import DEFAULT_BUDGET, bundled_dir
+# The build cache (budsjettkontroll/buildcache.py) lives in a folder of this test run, never the user's own, set before
+# the package is imported (the catalogue's aliases load at import): every test and every command a test starts uses
+# it, so objects from the cache are exercised alongside freshly built ones.
+_CACHE = tempfile.mkdtemp(prefix="bk-buildcache-")
+os.environ["BUDSJETTKONTROLL_CACHE_DIR"] = _CACHE
+atexit.register(shutil.rmtree, _CACHE, True)
+
+from budsjettkontroll.package import DEFAULT_BUDGET, bundled_dir  # noqa: E402
 
 from .cases import collect_case_file
 

@@ -43,7 +43,15 @@ class RememberedSide:
         return self.value
 
     def __getattr__(self, name: str) -> Any:
+        if name == "node" or name.startswith("__"):  # while unpickling there is no node yet
+            raise AttributeError(name)
         return getattr(self.node, name)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"node": self.node}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.node, self.value = state["node"], self.UNSET
 
 
 @dataclass
@@ -84,7 +92,10 @@ def safe_yaml(path: Path, display: str | None = None) -> Any:
     display = display or str(path)
     if not path.is_file():
         raise InputError(Problem("filen finnes ikke", file=display))
-    data = read_limited(path, display, MAX_PACK_BYTES)
+    return _yaml_bytes(read_limited(path, display, MAX_PACK_BYTES), display)
+
+
+def _yaml_bytes(data: bytes, display: str) -> Any:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -168,10 +179,28 @@ def schema_errors(data: Any, schema_of: dict[str, Any]) -> list:
 
 
 def _load(path: Path) -> Pack:
+    """The pack as built from its file, or as an earlier run built it from exactly these bytes (see buildcache)."""
+    from ..buildcache import built
+
+    display = str(path)
+    if not path.is_file():
+        raise InputError(Problem("filen finnes ikke", file=display))
+    data = read_limited(path, display, MAX_PACK_BYTES)
+    return built("rulepack", path, lambda: _build(path, data), data, context=_names_stamp())
+
+
+def _names_stamp() -> str:
+    """The names a condition may use and their types, as the compiled pack depends on them (a figure registered
+    at run time, not only in this package's code)."""
+    names = known_names()
+    return repr((sorted(names.items()), sorted((k, sorted(v[1].items())) for k, v in COLLECTIONS.items())))
+
+
+def _build(path: Path, raw: bytes) -> Pack:
     from ..safeload import pydantic_message, schema_message
 
     display = str(path)
-    data = _dates_as_text(safe_yaml(path, display))
+    data = _dates_as_text(_yaml_bytes(raw, display))
     problems = []
     for err in ([] if shipped(path) else schema_errors(data, schema())):
         where = list(err.path)
@@ -212,6 +241,7 @@ def _load(path: Path) -> Pack:
 def _compile_all(spec: PackSpec, display: str) -> list[CompiledRule]:
     problems, compiled, seen = [], [], set()
     figures = known_names()
+    contexts: dict[tuple, rule_engine.Context] = {}  # rules that know the same names share one context
     for rule in spec.rules:
         if rule.id in seen:
             problems.append(Problem(f"regel {rule.id}, feltet «id»: id-en er brukt før i pakken", file=display))
@@ -232,8 +262,11 @@ def _compile_all(spec: PackSpec, display: str) -> list[CompiledRule]:
                     problems.append(Problem(f"regel {rule.id}, feltet «{field_name}»: ukjent størrelse «{name}»",
                                             file=display))
         try:
-            context = rule_engine.Context(
-                type_resolver=rule_engine.type_resolver_from_dict({n: _TYPES[k] for n, k in names.items()}))
+            key = tuple(sorted(names.items()))
+            context = contexts.get(key)
+            if context is None:
+                context = contexts[key] = rule_engine.Context(
+                    type_resolver=rule_engine.type_resolver_from_dict({n: _TYPES[k] for n, k in names.items()}))
             compiled_rule = rule_engine.Rule(rule.condition, context=context)
         except rule_engine.errors.SymbolResolutionError as exc:
             problems.append(Problem(f"regel {rule.id}, feltet «condition»: ukjent størrelse «{exc.symbol_name}»",

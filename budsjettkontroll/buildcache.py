@@ -1,0 +1,206 @@
+"""What a cold start can reuse from the last run: objects built from a file (a compiled rule pack, a validated
+parameter file, the catalogue's aliases), stored between runs so that the next `check` unpickles them instead of
+parsing YAML, validating it with pydantic and compiling every condition with rule-engine again.
+
+An entry is keyed by everything the object is a function of: the kind of object, the file's path and exact bytes,
+and the code that builds it (size and modification time of every module of this package, the versions of Python,
+rule-engine, pydantic and PyYAML). A new or changed YAML file, or a new version of the tool, simply misses and is
+built as before. Only what was built without error is stored, so a broken pack is reported the same way every time.
+
+The cache is an optimisation and never a source of truth: when its folder cannot be made or written (read-only
+home, full disk), or an entry cannot be read (truncated, from another version), the object is built from the file
+as if there were no cache. Entries are pickles, so the folder is made private (0700) and an entry is only read from
+a folder owned by the user that no one else can write to.
+
+Where: $BUDSJETTKONTROLL_CACHE_DIR, else $XDG_CACHE_HOME/budsjettkontroll, else ~/.cache/budsjettkontroll.
+BUDSJETTKONTROLL_NO_CACHE=1 turns it off.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import sys
+import types
+from pathlib import Path
+from typing import Any, Callable, TypeVar
+
+T = TypeVar("T")
+FORMAT = "1"  # bump when what is stored changes shape in a way the code digest would not notice
+_LIBRARIES = ("rule_engine", "pydantic", "pydantic_core", "yaml")
+_state: dict[str, Any] = {}
+
+
+def folder() -> Path | None:
+    """The cache folder, or None when caching is off."""
+    if os.environ.get("BUDSJETTKONTROLL_NO_CACHE", "").strip() not in ("", "0"):
+        return None
+    explicit = os.environ.get("BUDSJETTKONTROLL_CACHE_DIR", "").strip()
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_CACHE_HOME", "").strip()
+    try:
+        root = Path(base) if base and Path(base).is_absolute() else Path.home() / ".cache"
+    except (RuntimeError, KeyError, OSError):  # no home directory
+        return None
+    return root / "budsjettkontroll"
+
+
+def code_digest() -> str:
+    """The version of the code that builds cached objects: every module of this package (path, size, mtime) and
+    the versions of the libraries whose objects are stored. Computed once per process."""
+    digest = _state.get("code")
+    if digest is None:
+        h = hashlib.blake2b(digest_size=16)
+        h.update(f"{FORMAT}|{sys.version}|{sys.implementation.cache_tag}".encode())
+        root = Path(__file__).resolve().parent
+        for path in sorted(_modules(root)):
+            try:
+                st = os.stat(path)
+            except OSError:
+                continue
+            h.update(f"|{os.path.relpath(path, root)}:{st.st_size}:{st.st_mtime_ns}".encode())
+        for name in _LIBRARIES:
+            h.update(f"|{name}={_library_stamp(name)}".encode())
+        digest = _state["code"] = h.hexdigest()
+    return digest
+
+
+def _modules(root: Path) -> list[str]:
+    out, stack = [], [str(root)]
+    while stack:
+        with os.scandir(stack.pop()) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    if entry.name not in ("__pycache__", "budgets", "static", "templates"):
+                        stack.append(entry.path)
+                elif entry.name.endswith(".py"):
+                    out.append(entry.path)
+    return out
+
+
+def _library_stamp(name: str) -> str:
+    """The installed library's version, read without importing it: its distribution folder's name (which carries
+    the version) or, failing that, its __init__'s size and mtime."""
+    import importlib.util
+
+    try:
+        spec = importlib.util.find_spec(name)
+    except (ImportError, ValueError):
+        return "-"
+    if spec is None or not spec.origin:
+        return "-"
+    try:
+        st = os.stat(spec.origin)
+    except OSError:
+        return "-"
+    return f"{spec.origin}:{st.st_size}:{st.st_mtime_ns}"
+
+
+def built(kind: str, path: Path, build: Callable[[], T], data: bytes | None = None, context: str = "") -> T:
+    """`build()` for the file at `path` (whose bytes are `data`, read here when not given), or the object stored by
+    an earlier run for exactly these bytes, this code and this `context` (anything else the object depends on, as
+    text). `build` must be a function of those only."""
+    where = folder()
+    if where is None:
+        return build()
+    try:
+        if data is None:
+            data = path.read_bytes()
+    except OSError:
+        return build()
+    h = hashlib.blake2b(digest_size=20)
+    h.update(f"{kind}\0{path}\0{code_digest()}\0{context}\0".encode("utf-8", "surrogateescape"))
+    h.update(data)
+    entry = where / f"{kind}-{h.hexdigest()}.pickle"
+    found = _read(where, entry)
+    if found is not _MISSING:
+        return found
+    value = build()
+    _write(where, entry, value)
+    return value
+
+
+_MISSING = object()
+
+
+def _read(where: Path, entry: Path) -> Any:
+    try:
+        with open(entry, "rb") as stream:
+            if not _private(where, os.fstat(stream.fileno())):
+                return _MISSING
+            return pickle.load(stream)
+    except FileNotFoundError:
+        return _MISSING
+    except Exception:  # noqa: BLE001 - a truncated or foreign entry is a miss, never an error
+        return _MISSING
+
+
+def _private(where: Path, entry_stat: os.stat_result) -> bool:
+    """The entry and its folder belong to this user and nobody else can write to them."""
+    if not hasattr(os, "geteuid"):
+        return True
+    try:
+        folder_stat = os.stat(where)
+    except OSError:
+        return False
+    uid = os.geteuid()
+    return all(st.st_uid == uid and not st.st_mode & 0o022 for st in (folder_stat, entry_stat))
+
+
+def _write(where: Path, entry: Path, value: Any) -> None:
+    import io
+    import tempfile
+
+    try:
+        buffer = io.BytesIO()
+        _Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(value)
+        where.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=where, prefix=".tmp-", suffix=".pickle")
+        try:
+            with os.fdopen(fd, "wb") as stream:
+                stream.write(buffer.getvalue())
+            os.replace(tmp, entry)
+        except BaseException:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            raise
+    except Exception:  # noqa: BLE001 - unwritable, full or unpicklable: the next run builds it again
+        return
+
+
+def _function_type() -> type:
+    return types.FunctionType
+
+
+def _rule(text: str, context: Any, statement: Any) -> Any:
+    """A rule-engine Rule as it was compiled (its own pickling parses the text again, which is what is saved here,
+    and would lose the comparison sides the loader put into the tree)."""
+    from rule_engine import Rule
+
+    rule = object.__new__(Rule)
+    rule.text, rule.context, rule.statement = text, context, statement
+    return rule
+
+
+class _Pickler(pickle.Pickler):
+    """Pickles compiled rule-engine rules: the Rule with its tree, the `function` type some data types name, and
+    bound methods whose names are mangled (`__op_arithmetic`), which plain pickle looks up unmangled."""
+
+    def reducer_override(self, obj: Any) -> Any:
+        if obj is types.FunctionType:
+            return _function_type, ()
+        cls = type(obj)
+        if cls.__name__ == "Rule" and cls.__module__.startswith("rule_engine"):
+            return _rule, (obj.text, obj.context, obj.statement)
+        if cls is types.MethodType:
+            name = obj.__func__.__name__
+            if name.startswith("__") and not name.endswith("__"):
+                for owner in type(obj.__self__).__mro__:
+                    mangled = f"_{owner.__name__.lstrip('_')}{name}"
+                    if owner.__dict__.get(mangled) is obj.__func__:
+                        return getattr, (obj.__self__, mangled)
+        return NotImplemented

@@ -1,0 +1,190 @@
+"""The build cache (budsjettkontroll/buildcache.py): a rule pack, a policy pack or a parameter file taken from the
+cache gives exactly what building it from the file gives; a changed file is built again; an unwritable, corrupt or
+foreign cache is never an error and never trusted."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from budsjettkontroll import buildcache
+from budsjettkontroll.check import run_check
+from budsjettkontroll.errors import InputError
+from budsjettkontroll.package import load_package
+from budsjettkontroll.report import renderer
+from budsjettkontroll.rules import loader
+from budsjettkontroll.rules.loader import bundled_pack, rules_dir
+
+from .conftest import ASKER_DIR
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("BUDSJETTKONTROLL_CACHE_DIR", str(folder))
+    monkeypatch.delenv("BUDSJETTKONTROLL_NO_CACHE", raising=False)
+    return folder
+
+
+def _fresh(monkeypatch):
+    """Forget what this process loaded, so the next load reads the cache or the file."""
+    loader._load_cached.cache_clear()
+    from budsjettkontroll import policy, selvkost
+
+    policy._load_cached.cache_clear()
+    selvkost._load_parameters.cache_clear()
+
+
+def _report(fmt: str) -> str:
+    result = run_check(load_package(ASKER_DIR))
+    return renderer(fmt).render([result], {"fail_on": "error", "verbose": True, "color": False})
+
+
+def test_packs_from_the_cache_give_the_report_a_fresh_build_gives(cache, monkeypatch):
+    monkeypatch.setenv("BUDSJETTKONTROLL_NO_CACHE", "1")
+    _fresh(monkeypatch)
+    fresh = (_report("json"), _report("text"))
+    monkeypatch.delenv("BUDSJETTKONTROLL_NO_CACHE")
+    _fresh(monkeypatch)
+    assert (_report("json"), _report("text")) == fresh  # built and stored
+    kinds = {p.name.split("-")[0] for p in cache.glob("*.pickle")}
+    assert {"rulepack", "policy", "selvkost"} <= kinds
+    _fresh(monkeypatch)
+
+    def no_build(*args, **kwargs):
+        raise AssertionError("built again although the cache holds it")
+
+    monkeypatch.setattr(loader, "_build", no_build)
+    from budsjettkontroll import policy
+
+    monkeypatch.setattr(policy, "_build", no_build)
+    assert (_report("json"), _report("text")) == fresh  # every pack from the cache
+
+
+def test_a_changed_pack_is_built_again(cache, monkeypatch, tmp_path):
+    pack = tmp_path / "egen.yaml"
+    text = bundled_pack("selvkost").read_text(encoding="utf-8")
+    pack.write_text(text, encoding="utf-8")
+    first = loader.load_pack(pack)
+    assert list(cache.glob("rulepack-*.pickle"))
+    rule = first.rules[0].spec
+    pack.write_text(text.replace(f"title: {rule.title}", "title: En annen tittel", 1), encoding="utf-8")
+    os.utime(pack, ns=(1, 1))  # even with the old modification time the bytes decide
+    _fresh(monkeypatch)
+    again = loader.load_pack(pack)
+    assert again.rules[0].spec.title == "En annen tittel"
+    assert len(list(cache.glob("rulepack-*.pickle"))) == 2
+
+
+def test_a_broken_pack_is_refused_the_same_way_every_time_and_never_stored(cache, monkeypatch, tmp_path):
+    pack = tmp_path / "brutt.yaml"
+    pack.write_text(bundled_pack("selvkost").read_text(encoding="utf-8").replace("condition: ", "condition: ukjent_tall + ", 1),
+                    encoding="utf-8")
+    messages = []
+    for _ in range(2):
+        _fresh(monkeypatch)
+        with pytest.raises(InputError) as err:
+            loader.load_pack(pack)
+        messages.append(str(err.value))
+    assert messages[0] == messages[1] and "ukjent størrelse «ukjent_tall»" in messages[0]
+    assert not list(cache.glob("rulepack-*.pickle"))
+
+
+def test_a_compiled_rule_from_the_cache_evaluates_like_a_fresh_one(cache, monkeypatch):
+    fresh = loader._build(bundled_pack("lov"), bundled_pack("lov").read_bytes())
+    loader.load_pack("lov")
+    _fresh(monkeypatch)
+    cached = loader.load_pack("lov")
+    assert [c.spec for c in cached.rules] == [c.spec for c in fresh.rules]
+    assert [c.names for c in cached.rules] == [c.names for c in fresh.rules]
+    for a, b in zip(cached.rules, fresh.rules):
+        assert a.rule.text == b.rule.text
+        assert type(a.rule.statement.expression) is type(b.rule.statement.expression)
+        assert (a.sides is None) == (b.sides is None)
+        if a.sides:  # the comparison's sides are remembered through the cache too
+            assert a.rule.statement.expression.left is a.sides[0]
+
+
+@pytest.mark.parametrize("breakage", ["file-in-the-way", "disk-full", "corrupt", "others-can-write"])
+def test_an_unusable_cache_is_never_an_error(cache, monkeypatch, breakage):
+    expected = _report("json")
+    _fresh(monkeypatch)
+    if breakage == "file-in-the-way":
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(cache, ignore_errors=True)
+        cache.write_text("ikke en mappe", encoding="utf-8")
+    else:
+        _report("json")  # fills it
+        _fresh(monkeypatch)
+        entries = list(cache.glob("*.pickle"))
+        assert entries
+        if breakage == "disk-full":
+            for entry in entries:
+                entry.unlink()
+
+            def full(*args, **kwargs):
+                raise OSError(28, "No space left on device")
+
+            monkeypatch.setattr(buildcache.os, "replace", full)
+        elif breakage == "corrupt":
+            for entry in entries:
+                entry.write_bytes(entry.read_bytes()[:40])
+        else:
+            cache.chmod(0o777)
+            monkeypatch.setattr(loader, "_build", _counting(loader._build, calls := []))
+    try:
+        assert _report("json") == expected
+        if breakage == "others-can-write":
+            assert calls, "an entry in a folder others can write to was trusted"
+        if breakage == "disk-full":
+            assert not list(cache.iterdir()), "a half-written entry was left behind"
+    finally:
+        if cache.is_dir():
+            cache.chmod(0o700)
+
+
+def _counting(function, calls: list):
+    def wrapper(*args, **kwargs):
+        calls.append(args)
+        return function(*args, **kwargs)
+    return wrapper
+
+
+def test_no_cache_writes_nothing(cache, monkeypatch):
+    monkeypatch.setenv("BUDSJETTKONTROLL_NO_CACHE", "1")
+    _fresh(monkeypatch)
+    _report("json")
+    assert not cache.exists()
+
+
+def test_the_code_digest_changes_with_the_code(monkeypatch, tmp_path):
+    before = buildcache.code_digest()
+    module = Path(buildcache.__file__).with_name("labels.py")
+    stat = module.stat()
+    try:
+        os.utime(module, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+        buildcache._state.clear()
+        assert buildcache.code_digest() != before
+    finally:
+        os.utime(module, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+        buildcache._state.clear()
+    assert buildcache.code_digest() == before
+
+
+def test_a_cold_check_from_the_cache_prints_what_a_check_without_it_prints(tmp_path):
+    """Two fresh processes fill and then use the cache; a third runs without it. Same bytes, same exit code."""
+    env = {**os.environ, "BUDSJETTKONTROLL_CACHE_DIR": str(tmp_path / "cache")}
+    env.pop("BUDSJETTKONTROLL_NO_CACHE", None)
+    command = [sys.executable, "-m", "budsjettkontroll.cli", "check", "--format", "json"]
+    runs = [subprocess.run(command, capture_output=True, text=True, env=env) for _ in range(2)]
+    runs.append(subprocess.run(command, capture_output=True, text=True, env={**env, "BUDSJETTKONTROLL_NO_CACHE": "1"}))
+    assert {r.returncode for r in runs} == {0}
+    assert runs[0].stdout == runs[1].stdout == runs[2].stdout
+    assert json.loads(runs[0].stdout)["summary"]["total"] > 0
+    assert list((tmp_path / "cache").glob("rulepack-*.pickle"))
