@@ -11,6 +11,7 @@ _MINUSES = str.maketrans({"\u2212": "-", "\u2013": "-", "\u2012": "-"})
 _INTEGER = re.compile(r"[-+]?\d+", re.ASCII)
 _DECIMAL = re.compile(r"[-+]?\d+([.,]\d+)?", re.ASCII)
 MAX_DIGITS = 15  # 10^15 × 1000 kr is far beyond any budget; longer numbers are typing or export errors
+PLAIN_AMOUNT = re.compile(r"-?[0-9]{1,15}")  # a cell as most exports write it: what parse_amount would give is int(text)
 
 
 class AmountError(ValueError):
@@ -27,6 +28,8 @@ def is_blank(text: object) -> bool:
 
 def parse_amount(text: object, *, dash_is_zero: bool = False) -> int | None:
     """Whole 1000 kr; None for an empty cell (not given, never 0)."""
+    if text.__class__ is str and PLAIN_AMOUNT.fullmatch(text):
+        return int(text)  # nothing to strip, no separator or other minus, at most MAX_DIGITS digits: int(cleaned)
     if is_blank(text):
         return None
     if isinstance(text, bool):
@@ -83,6 +86,8 @@ def _bounded(value, shown: object):
 
 def format_amount(value: int | Decimal | None) -> str:
     """1 174 170 with a no-break-free plain space, as the schedules print it; '–' for not given."""
+    if value.__class__ is int:
+        return f"{value:,}".replace(",", " ")
     if value is None:
         return "–"
     if isinstance(value, Decimal) and value != value.to_integral_value():

@@ -82,10 +82,23 @@ def test_fast_message_formatting_gives_the_same_text(template):
         except (KeyError, IndexError, ValueError) as exc:
             return type(exc)
 
+    def anything(fn):
+        try:
+            return fn()
+        except Exception as exc:  # noqa: BLE001 - the same error either way
+            return type(exc)
+
     fast = outcome(lambda: engine.format_message(template, shown))
     assert fast == outcome(lambda: engine.FORMAT.format(template, **shown))
     if "{{" in template:
         assert fast.startswith("{klammer} ")
+    # as a finding writes it: its values, a year-unit value shown as text, and ar, aar and subject added
+    values = {k: v for k, v in shown.items() if k not in ("ar", "subject")}
+    for years in (frozenset(), frozenset({"oppgitt", "andel"})):
+        expected = {**{k: (str(v) if k in years else v) for k, v in values.items()},
+                    "ar": "2024", "aar": "2024", "subject": shown["subject"]}
+        assert anything(lambda: engine._message(template, values, years, 2024, shown["subject"])) \
+            == anything(lambda: engine.FORMAT.format(template, **expected))
 
 
 # --- conditions evaluated without rule-engine's interpreter (rules/fastpath.py) -----------------------------------
@@ -339,15 +352,15 @@ def test_recheck_judges_again_only_what_the_change_reaches(monkeypatch):
     area = next(r for r in changed.tables["drift_fordeling"].rows if r.key is None and r.values.get(2025) is not None)
     area.values[2025] += 1000
     computed, judged = [], []
-    real_one, real_format = engine._evaluate_one, engine.format_message
+    real_one, real_format = engine._evaluate_one, engine._message
     monkeypatch.setattr(engine, "_evaluate_one", lambda *a, **k: judged.append(a[2].spec.id) or real_one(*a, **k))
-    monkeypatch.setattr(engine, "format_message", lambda *a: computed.append(a[0]) or real_format(*a))
+    monkeypatch.setattr(engine, "_message", lambda *a: computed.append(a[0]) or real_format(*a))
     fast = recheck(base_result, changed)
     assert 0 < len(computed) < len(fast.judged) / 10  # messages written anew: the findings not copied
     assert judged and not {"KL-14-15-lan-til-investering", "KL-14-18-minimumsavdrag",
                            "KL-14-4-balanse-investering"} & set(judged)  # rules not even looked at
     monkeypatch.setattr(engine, "_evaluate_one", real_one)
-    monkeypatch.setattr(engine, "format_message", real_format)
+    monkeypatch.setattr(engine, "_message", real_format)
     assert _as_json(fast) == _as_json(run_check(changed))
     assert _as_json(fast) != _as_json(base_result)
 
@@ -380,3 +393,21 @@ def test_a_batch_collects_cycles_again_and_freezes_what_the_first_package_loaded
     done = subprocess.run([sys.executable, "-c", probe, "check", str(tmp_path / "pakker"), "--format", "text",
                            "--jobs", "1"], capture_output=True, text=True)
     assert done.stderr.endswith("GC=True frozen=True"), done.stderr[-300:]
+
+
+# --- amounts parsed once, plain cells without the full parser ------------------------------------------------------
+
+@settings(max_examples=300, deadline=None)
+@given(st.from_regex(r"-?[0-9]{1,15}", fullmatch=True) | st.text(alphabet="-+0123456789 ,.\u2212", max_size=18))
+def test_a_plain_cell_is_read_as_the_full_parser_reads_it(text):
+    """parse_amount takes a short cut for «-2437733»; the same text with a space around it goes the long way (strip,
+    separators, minus signs, digit limit) and gives the same amount, or both refuse it."""
+    from budsjettkontroll.numbers import AmountError, parse_amount
+
+    def read(cell):
+        try:
+            return parse_amount(cell)
+        except AmountError as exc:
+            return str(exc).replace(f"«{cell.strip()}»", "«…»")
+
+    assert read(text) == read(f" {text} ")

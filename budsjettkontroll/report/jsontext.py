@@ -43,11 +43,23 @@ def dumps(obj: Any, indent: int = 2, default: Callable[[Any], Any] = str) -> str
     out: list[str] = []
     append = out.append
     pads: list[str] = []
+    keys: dict[Any, str] = {}  # a key as written, with «": "»: a report repeats the same few keys thousands of times
 
     def pad(level: int) -> str:
         while len(pads) <= level:
             pads.append("\n" + " " * (indent * len(pads)))
         return pads[level]
+
+    def scalar(o: Any) -> str | None:
+        """The text of a str, int, bool or None as json.dumps writes it (exact types only); None for anything else."""
+        kind = o.__class__
+        if kind is str:
+            return encode_basestring(o)
+        if kind is int:
+            return int.__repr__(o)
+        if o is None or kind is bool:
+            return _WORDS[o]
+        return None
 
     def write(o: Any, level: int) -> None:
         if isinstance(o, str):
@@ -63,31 +75,37 @@ def dumps(obj: Any, indent: int = 2, default: Callable[[Any], Any] = str) -> str
                 append("[]")
                 return
             inner = pad(level + 1)
-            append("[" + inner)
             sep = "," + inner
-            first = True
+            lead = "[" + inner
             for value in o:
-                if first:
-                    first = False
+                text = scalar(value)
+                if text is not None:
+                    append(lead + text)
                 else:
-                    append(sep)
-                write(value, level + 1)
+                    append(lead)
+                    write(value, level + 1)
+                lead = sep
             append(pad(level) + "]")
         elif isinstance(o, dict):
             if not o:
                 append("{}")
                 return
             inner = pad(level + 1)
-            append("{" + inner)
             sep = "," + inner
-            first = True
+            lead = "{" + inner
             for key, value in o.items():
-                if first:
-                    first = False
+                name = keys.get(key) if key.__class__ is str else None
+                if name is None:
+                    name = encode_basestring(_key(key)) + ": "
+                    if key.__class__ is str:
+                        keys[key] = name
+                text = scalar(value)
+                if text is not None:
+                    append(lead + name + text)
                 else:
-                    append(sep)
-                append(encode_basestring(_key(key)) + ": ")
-                write(value, level + 1)
+                    append(lead + name)
+                    write(value, level + 1)
+                lead = sep
             append(pad(level) + "}")
         else:
             write(default(o), level)

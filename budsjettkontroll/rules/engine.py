@@ -242,12 +242,24 @@ def _exact(value: Any) -> Any:
 
 
 def _same_inputs(earlier: Finding, values: dict[str, Any]) -> bool:
-    """The earlier finding judged exactly these values (as shown: in the package's sign convention)."""
+    """The earlier finding judged exactly these values (as shown: in the package's sign convention): the same type
+    and, for a Decimal, the same digits (1 and 1.0 print differently), as _exact tells them apart."""
     shown = earlier.values
     if len(shown) - sum(1 for k in _SIDES if k in shown) != len(values):
         return False
     try:
-        return all(k in shown and _exact(shown[k]) == _exact(v) for k, v in values.items())
+        for k, v in values.items():
+            if k not in shown:
+                return False
+            old = shown[k]
+            if old.__class__ is not v.__class__:
+                return False
+            if isinstance(v, Decimal):
+                if str(old) != str(v):
+                    return False
+            elif not (old is v or old == v):
+                return False
+        return True
     except TypeError:
         return False
 
@@ -444,48 +456,124 @@ def _matches(compiled: CompiledRule, values: dict[str, Any]) -> tuple[bool, tupl
     return ok, sides
 
 
+def _constants(compiled: CompiledRule) -> tuple[Decimal | None, frozenset[str]]:
+    """What every finding of a rule shares, worked out once per compiled rule: its own tolerance as a Decimal, and
+    the names whose values a message shows as a year (unit «år»: 2024, not «2 024»)."""
+    constants = compiled.__dict__.get("_constants")
+    if constants is None:
+        spec = compiled.spec
+        constants = compiled.__dict__["_constants"] = (
+            Decimal(str(spec.tolerance)) if spec.tolerance is not None else None,
+            frozenset(n for n in compiled.names if n in FIGURES and FIGURES[n].unit == "år"))
+    return constants
+
+
+def _rule_location(facts: Facts, compiled: CompiledRule, graph: Graph) -> tuple[str | None, int | None]:
+    """_location of the rule's names: the same for every year of one budget, so looked up once per Facts."""
+    key = ("#location", tuple(compiled.names))
+    found = facts._cache.get(key)
+    if found is None:
+        found = facts._cache[key] = _location(facts, compiled.names, graph)
+    return found
+
+
+_MESSAGE_ONLY = ("ar", "aar", "subject")
+
+
+def _message(template: str, values: dict[str, Any], years: frozenset[str], year: int | None, subject: str) -> str:
+    """The message with the finding's values, as format_message(template, shown) writes it, where shown is the values
+    (a year-unit value as text) with ar, aar and subject added: a name used without a format spec is turned into its
+    text here (FORMAT.format_field(value, "")), so str.format has nothing left to call back into Python for."""
+    fields = _message_fields(template)
+    if fields is None:
+        shown = {**{k: (str(v) if k in years else v) for k, v in values.items()},
+                 "ar": str(year), "aar": str(year), "subject": subject}
+        return format_message(template, shown)
+    names, with_spec = fields
+    mapping: dict[str, Any] = {}
+    for name in names:
+        if name in _MESSAGE_ONLY:
+            value: Any = subject if name == "subject" else str(year)
+        else:
+            value = values[name]  # KeyError as format_message raises it
+            if name in years:
+                value = str(value)
+        mapping[name] = _Shown(value) if name in with_spec else _text(value)
+    return template.format_map(mapping)
+
+
+def _text(value: Any) -> str:
+    """FORMAT.format_field(value, "")."""
+    if isinstance(value, bool):
+        return "ja" if value else "nei"
+    if isinstance(value, (int, Decimal)):
+        return format_amount(value)
+    if value is None:
+        return "–"
+    return format(value, "")
+
+
+_FIELDS: dict[str, tuple[tuple[str, ...], frozenset[str]] | None] = {}
+
+
+def _message_fields(template: str) -> tuple[tuple[str, ...], frozenset[str]] | None:
+    """_plain_fields(template), with the names some field formats with a spec ({andel:.1f})."""
+    if template not in _FIELDS:
+        names = _plain_fields(template)
+        fields = None
+        if names is not None:
+            with_spec = {field_name for _, field_name, spec, _ in FORMAT.parse(template) if field_name and spec}
+            fields = (names, frozenset(with_spec))
+        if len(_FIELDS) > 1024:
+            _FIELDS.clear()
+        _FIELDS[template] = fields
+    return _FIELDS[template]
+
+
 def _evaluate_one(facts: Facts, pack: Pack, compiled: CompiledRule, year: int | None, options: Options,
                   item, graph: Graph, earlier: dict[tuple, Finding] | None = None) -> Finding:
     spec = compiled.spec
+    tolerance, years = _constants(compiled)
     values: dict[str, Any] = {}
+    own = item.values if item is not None else {}
     for name in compiled.names:
-        if item is not None and name in item.values:
-            values[name] = item.values[name]
-        elif name == "toleranse" and spec.tolerance is not None:
-            values[name] = options.tolerance if options.tolerance is not None else Decimal(str(spec.tolerance))
+        if name in own:
+            values[name] = own[name]
+        elif name == "toleranse" and tolerance is not None:
+            values[name] = options.tolerance if options.tolerance is not None else tolerance
         else:
             values[name] = facts.get(name, year)
-    if item is not None:
-        file, line = (str(facts.budget.files.get(item.stem, item.stem)) if item.stem else None), item.line
-        if file is None:
-            file, line = _location(facts, compiled.names, graph)
+    if item is not None and item.stem:
+        file, line = str(facts.budget.files.get(item.stem, item.stem)), item.line
     else:
-        file, line = _location(facts, compiled.names, graph)
+        file, line = _rule_location(facts, compiled, graph)
+    subject = item.subject if item is not None else None
     if earlier:  # a pass or failure judged on exactly these inputs gives exactly this finding (incremental.recheck)
-        before = earlier.get((year, item.subject if item else None, file, line))
+        before = earlier.get((year, subject, file, line))
         if before is not None and _same_inputs(before, _in_package_convention(facts, values)):
             return _copy(before)
-    base = dict(rule=spec.id, title=spec.title, severity=spec.severity, year=year,
-                references=[dict(r) for r in _references(compiled)],
-                subject=item.subject if item else None, file=file, line=line, group=spec.group, pack=pack.name)
     missing = [n for n in compiled.names if values.get(n) is None]
     if missing:
-        return Finding(status=NOT_EVALUATED, values=values, missing=missing,
-                       message=(f"{item.subject}: " if item else "") + "Ikke vurdert: mangler "
-                       + "; ".join(_missing_inputs(facts, missing, year, graph, item.sources if item else None)), **base)
+        return Finding(rule=spec.id, title=spec.title, status=NOT_EVALUATED, severity=spec.severity, year=year,
+                       message=(f"{subject}: " if item else "") + "Ikke vurdert: mangler "
+                       + "; ".join(_missing_inputs(facts, missing, year, graph, item.sources if item else None)),
+                       references=[dict(r) for r in _references(compiled)], values=values, missing=missing,
+                       subject=subject, file=file, line=line, group=spec.group, pack=pack.name)
     try:
         ok, sides = _matches(compiled, values)
         if sides is not None:
             values["venstre_side"], values["hoyre_side"] = sides
     except (rule_engine.errors.EngineError, ArithmeticError) as exc:
-        return Finding(status=NOT_EVALUATED, values=values, missing=[],
-                       message=f"Ikke vurdert: {getattr(exc, 'message', exc)}", **base)
+        return Finding(rule=spec.id, title=spec.title, status=NOT_EVALUATED, severity=spec.severity, year=year,
+                       message=f"Ikke vurdert: {getattr(exc, 'message', exc)}",
+                       references=[dict(r) for r in _references(compiled)], values=values, missing=[],
+                       subject=subject, file=file, line=line, group=spec.group, pack=pack.name)
     values = _in_package_convention(facts, values)
-    shown = {**{k: (str(v) if k in FIGURES and FIGURES[k].unit == "år" else v) for k, v in values.items()},
-             "ar": str(year), "aar": str(year), "subject": item.subject if item else ""}
     template = spec.message if not ok else (spec.pass_message or "Oppfylt.")
     try:
-        message = " ".join(format_message(template, shown).split())
+        message = " ".join(_message(template, values, years, year, subject if item else "").split())
     except (KeyError, IndexError, ValueError):
         message = " ".join(template.split())
-    return Finding(status=PASS if ok else FAIL, values=values, message=message, **base)
+    return Finding(rule=spec.id, title=spec.title, status=PASS if ok else FAIL, severity=spec.severity, year=year,
+                   message=message, references=[dict(r) for r in _references(compiled)], values=values,
+                   subject=subject, file=file, line=line, group=spec.group, pack=pack.name)

@@ -14,7 +14,7 @@ from ..budget import Row, Table
 from ..catalogue import TABLES, TableDef
 from ..errors import Problem
 from ..labels import normalise
-from ..numbers import AmountError, is_blank, parse_amount, parse_decimal
+from ..numbers import PLAIN_AMOUNT, AmountError, is_blank, parse_amount, parse_decimal
 from ..readers import RawTable
 
 LABEL, KEY, LINE, NORM, GROUP = "linje", "_key", "_line", "_norm", "del"
@@ -322,9 +322,12 @@ def package_schema(years: tuple[int, ...], has_group: bool, has_area: bool, dash
 def _package_amounts_ok(df: pd.DataFrame, years: tuple[int, ...], dash_is_zero: bool) -> bool:
     """_amounts_ok over the rows of every table, each with its own kind of amount (decimals or whole 1000 kr)."""
     stems = df[STEM].tolist()
+    plain = PLAIN_AMOUNT.fullmatch  # «-2437733»: a whole amount and a decimal alike, so no need to parse it here
     for column in dict.fromkeys(map(str, years)):
         if column in df.columns:
             for stem, value in zip(stems, df[column].tolist()):
+                if value.__class__ is str and plain(value):
+                    continue
                 if not _missing(value) and not _amount_ok(value, TABLES[stem].decimals, dash_is_zero):
                     return False
     return True
