@@ -11,7 +11,7 @@ def section_providers() -> list:
     import importlib
 
     providers = []
-    for name in ("keyfigures", "selvkost"):
+    for name in ("keyfigures", "selvkost", "arsregnskap"):
         try:
             providers.append(importlib.import_module(f"{__name__}.{name}"))
         except ModuleNotFoundError as exc:

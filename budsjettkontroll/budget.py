@@ -72,6 +72,8 @@ class Budget:
     columns: dict[int, Any] = field(default_factory=dict)
     view: str | None = None
     views: list["Budget"] = field(default_factory=list)
+    # «Avvik» cells that are not regnskap − justert budsjett (readers.AvvikCell), judged by the AVVIK-kolonne rules
+    avvik: list[Any] = field(default_factory=list)
 
     @property
     def name(self) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from importlib import resources
+from typing import Any
 
 from .errors import InputError
 from .labels import closest, closest_sum, looks_like_sum, normalise
@@ -60,6 +61,9 @@ class LineDef:
     parts: tuple[str, ...] = ()
     gross: bool = False
     required: bool = False
+    # A sum computed only when one of these lines is printed (a table that may leave its parts out: the sum is
+    # never computed from nothing). Empty: always computed when its parts are known.
+    when: tuple[str, ...] = ()
 
     @property
     def is_sum(self) -> bool:
@@ -99,6 +103,10 @@ class TableDef:
     # per-year facts of its own: its provider module reads it block by block.
     area_column: str | None = None
     legacy: bool = False  # a schedule of the forskrift before 2020: read and judged «ikke vurdert», never templated
+    accounts_only: bool = False  # a table of the årsregnskap only (§ 5-9 årsavslutning): never in a budget template
+    # How labels beyond the catalogue's names are read (arsavslutning.Reading: «Herav …» lines, a «(spesifikasjon)»
+    # of a net line, a plain line above «Årets budsjettavvik»); None: names only.
+    reading: Any = field(default=None, compare=False, repr=False)
     by_key: dict[str, LineDef] = field(default_factory=dict, compare=False, repr=False)
     by_label: dict[str, LineDef] = field(default_factory=dict, compare=False, repr=False)
 
@@ -133,6 +141,8 @@ class TableDef:
         which would count the total twice."""
         if (line := self.match(label)) is not None:
             return line, None, None
+        if self.reading is not None and (found := self.reading.resolve(self, label)) is not None:
+            return found
         if looks_like_sum(label):
             if (line := self.match_sum(label)) is not None:
                 return line, f"«{label}» er lest som sumlinjen «{line.label}»", None
@@ -160,9 +170,9 @@ class TableDef:
 
 
 def L(key: str, label: str, *aliases: str, parts: tuple[str, ...] = (), gross: bool = False,
-      required: bool = False) -> LineDef:
+      required: bool = False, when: tuple[str, ...] = ()) -> LineDef:
     """One line; other names for it belong in catalogue_aliases.yaml (the one home of aliases)."""
-    return LineDef(key, label, tuple(aliases), tuple(parts), gross, required)
+    return LineDef(key, label, tuple(aliases), tuple(parts), gross, required, tuple(when))
 
 
 # Lines § 5-4 and § 5-6 share: finance, motpost and the disposal of netto driftsresultat.
@@ -460,7 +470,87 @@ SELVKOST = TableDef(
     ),
 )
 
+# --- schedules defined as data: the årsavslutning tables of an årsregnskap (§ 5-9) ------------------------------
+ARSAVSLUTNING_FILE = "catalogue_arsavslutning.yaml"
+_SIGN_CLASSES = ("inntekt", "utgift", "resultat", "avsetning", "bruk", "netto_avsetning", "netto_bruk", "saldo")
+
+
+def load_data_tables(text: str | None = None, known: dict[str, TableDef] | None = None
+                     ) -> tuple[dict[str, TableDef], dict[str, dict[str, str]]]:
+    """The schedules described in catalogue_arsavslutning.yaml (stem → TableDef) and the sign class of each of their
+    lines (stem → key → class, for signs.py). `same_as` takes a line's label and aliases from another schedule,
+    `before_of` and `qualified` add the «i henhold til årsbudsjettet og fullmakter» forms, `spec_of` the
+    «(spesifikasjon)» forms (see the file's header). A broken file is the tool's fault: ValueError naming the line."""
+    from .arsavslutning import Reading  # noqa: PLC0415 - arsavslutning imports nothing from here at load time
+
+    if text is None:
+        text = (resources.files("budsjettkontroll") / ARSAVSLUTNING_FILE).read_text(encoding="utf-8")
+    known = known if known is not None else {t.stem: t for t in (DRIFT, INVESTERING, DRIFT_ART)}
+    try:
+        data = load_yaml(text, ARSAVSLUTNING_FILE) or {}
+    except InputError as exc:
+        raise ValueError(str(exc)) from None
+    qualifiers = tuple(data.get("qualifiers") or ())
+    tables: dict[str, TableDef] = {}
+    signs: dict[str, dict[str, str]] = {}
+    for stem, spec in (data.get("schedules") or {}).items():
+        where = f"{ARSAVSLUTNING_FILE}: {stem}"
+        reading = Reading(before=spec.get("before"), herav_words=tuple(data.get("herav_words") or ()),
+                          spec_words=tuple(data.get("spec_words") or ()))
+        own: dict[str, tuple[str, ...]] = {}  # key → label and its own aliases (first pass: before_of/spec_of read them)
+        for entry in spec["lines"]:
+            key, label, aliases = entry["key"], entry.get("label"), tuple(entry.get("aliases") or ())
+            if "same_as" in entry:
+                source = known[entry["same_as"]].by_key.get(key)
+                if source is None:
+                    raise ValueError(f"{where}.{key}: same_as {entry['same_as']} har ingen linje {key}")
+                label, aliases = label or source.label, (source.label, *source.aliases, *aliases)
+            if not label:
+                raise ValueError(f"{where}.{key}: mangler label eller same_as")
+            own[key] = tuple(dict.fromkeys((label, *aliases)))
+        lines: list[LineDef] = []
+        for entry in spec["lines"]:
+            key = entry["key"]
+            names = list(own[key])
+            if entry.get("qualified"):
+                names += [f"{n} {q}" for n in own[key] for q in qualifiers]
+            if (after := entry.get("before_of")) is not None:
+                names += [f"{n} {q}" for n in own.get(after) or _names_of(known, after) for q in qualifiers]
+                reading.before_of[after] = key
+            if (of := entry.get("spec_of")) is not None:
+                if of not in own:
+                    raise ValueError(f"{where}.{key}: spec_of {of} er ingen linje i tabellen")
+                names += [f"{n} ({w})" for n in own[of] for w in reading.spec_words]
+                reading.spec_of[of] = key
+            sign = entry.get("sign")
+            if sign not in _SIGN_CLASSES:
+                raise ValueError(f"{where}.{key}: sign må være en av {', '.join(_SIGN_CLASSES)}")
+            signs.setdefault(stem, {})[key] = sign
+            label = own[key][0]
+            lines.append(LineDef(key, label, tuple(dict.fromkeys(n for n in names if n != label)),
+                                 tuple(entry.get("parts") or ()), bool(entry.get("gross")), False,
+                                 tuple(entry.get("when") or ())))
+        keys = [line.key for line in lines]
+        for i, line in enumerate(lines):
+            unknown = [k for k, _ in line.terms() if k not in keys[:i]] + [k for k in line.when if k not in keys]
+            if unknown:
+                raise ValueError(f"{where}.{line.key}: ukjente linjer (eller linjer som står etter summen): "
+                                 + ", ".join(unknown))
+        tables[stem] = TableDef(stem=stem, title=spec["title"], paragraph=spec["paragraph"], prefix=spec["prefix"],
+                                lines=tuple(lines), accounts_only=True, reading=reading)
+    return tables, signs
+
+
+def _names_of(known: dict[str, TableDef], key: str) -> tuple[str, ...]:
+    for table in known.values():
+        if (line := table.by_key.get(key)) is not None:
+            return (line.label, *line.aliases)
+    return ()
+
+
+ARSAVSLUTNING, ARSAVSLUTNING_SIGNS = load_data_tables()
+
 TABLES: dict[str, TableDef] = {
     t.stem: t for t in (DRIFT, DRIFT_FORDELING, INVESTERING, INVESTERING_FORDELING, DRIFT_ART, GJELD, NOKKELTALL,
-                        SELVKOST, BUDSJETTSKJEMA_1A)
+                        SELVKOST, BUDSJETTSKJEMA_1A, *ARSAVSLUTNING.values())
 }

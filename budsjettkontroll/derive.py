@@ -21,7 +21,8 @@ from .errors import InputError
 NUMBER, TEXT, BOOL = "number", "text", "bool"
 TABLE_ALL = "table:*"  # a figure that scans every table (graph node)
 # Schedules in which an omitted input line means the kommune has none (0); elsewhere omitted is not given.
-ZERO_WHEN_OMITTED = {"drift", "investering", "drift_art", "drift_fordeling"}
+ZERO_WHEN_OMITTED = {"drift", "investering", "drift_art", "drift_fordeling",
+                     *(stem for stem, t in TABLES.items() if t.accounts_only)}  # årsavslutning (§ 5-9) too
 
 
 @dataclass(frozen=True)
@@ -219,6 +220,8 @@ class Facts:
             return sum(r.values[year] for r in rows)
         if line.gross and not any(self._rows[tdef.stem].get(k) for k, _ in line.terms()):
             return None
+        if line.when and not any(self._rows[tdef.stem].get(k) for k in line.when):
+            return None
         total: Amount = 0
         for key, sign in line.terms():
             value = values.get(f"{tdef.prefix}_{key}")
@@ -302,7 +305,7 @@ def table_facts(*stems: str) -> tuple[str, ...]:
 def _sum_line_items(f: Facts) -> list[Item]:
     items = []
     for s in f.sum_lines():
-        if s.table in ("gjeld", "nokkeltall"):
+        if s.table in ("gjeld", "nokkeltall") or TABLES[s.table].accounts_only:  # årsavslutning: arsregnskap.py
             continue
         tdef = TABLES[s.table]
         items.append(Item(
@@ -417,7 +420,8 @@ def _from_parts(f: Facts, fact: str, year: int) -> tuple[Amount | None, int]:
     table = f.table(tdef.stem)
     if table is None:
         return None, 0
-    if not line.is_sum or (line.gross and not any(table.row(k) for k, _ in line.terms())):
+    if not line.is_sum or (line.gross and not any(table.row(k) for k, _ in line.terms())) \
+            or (line.when and not any(table.row(k) for k in line.when)):
         value = f.get(fact, year)
         return value, (1 if _printed(f, tdef, line.key, year) is not None else 0)
     if line.parts == ("*",):
@@ -1251,7 +1255,7 @@ def load_plugins() -> None:
     """Figures of the other rule packs live in their own modules and register themselves on import."""
     import importlib
 
-    for module in ("keyfigures", "selvkost"):
+    for module in ("keyfigures", "selvkost", "arsregnskap"):
         try:
             importlib.import_module(f"{__package__}.{module}")
         except ModuleNotFoundError as exc:

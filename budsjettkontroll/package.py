@@ -115,6 +115,7 @@ def _finish(meta: BudgetMeta, raws: list[RawTable], source: Path, files: dict[st
         raise InputError(Problem("pakken har ingen årskolonner: ingen tabell har en kolonne med et år, og "
                                  "budsjett.toml har ingen [years]", file=meta_file))
     main.views = budgets[1:]
+    main.avvik = [cell for raw in raws for cell in raw.avvik]  # judged once, on the main view (arsregnskap.py)
     if problems := signs.normalise(main):  # sign conventions: detected per table, normalised here at the edge
         raise InputError(problems)
     return main

@@ -49,6 +49,29 @@ class RawTable:
     notes: list[str] = field(default_factory=list)
     heads: dict[int, ColumnHead] = field(default_factory=dict)  # column index → year column as printed
     printed: list[str] = field(default_factory=list)  # the header cells as printed (whitespace collapsed)
+    avvik: list["AvvikCell"] = field(default_factory=list)  # avvik cells that are not regnskap − justert (rules judge them)
+
+
+@dataclass(frozen=True)
+class AvvikCell:
+    """An «Avvik» cell that differs from regnskap − justert budsjett of its line (the AVVIK-kolonne rules judge it:
+    beyond rounding a warning, within it an info note). Amounts as printed, in the table's own sign convention."""
+
+    stem: str
+    file: str
+    line: int
+    label: str
+    column: str  # the avvik column's header as printed
+    year: int
+    shown: int | Any
+    regnskap: int | Any
+    budsjett: int | Any
+    regnskap_column: str
+    budsjett_column: str
+
+    @property
+    def difference(self) -> Any:
+        return self.shown - (self.regnskap - self.budsjett)
 
 
 # Words before (or after) the year, letters only and lower case («Øk.plan» → «økplan», «Oppr. budsjett» →
@@ -150,7 +173,8 @@ def set_aside_known_columns(raw: RawTable) -> RawTable:
             pair = js
         r, b = pair
         cell = lambda cells, j: cells[j] if j < len(cells) else None  # noqa: E731
-        worst, off = 0, []
+        at = raw.header.index("linje") if "linje" in raw.header else 0
+        worst, off = 0, 0
         for line, cells in raw.rows:
             try:
                 shown, reg, bud = (parse_amount(cell(cells, j)) for j in (i, r, b))
@@ -159,12 +183,15 @@ def set_aside_known_columns(raw: RawTable) -> RawTable:
             if shown is None or reg is None or bud is None:
                 continue
             diff = shown - (reg - bud)
-            if abs(diff) > _ROUNDING:
-                off.append(f"{raw.file}:{line}: kolonnen «{printed}» viser {shown}, men «{raw.printed[r]}» − "
-                           f"«{raw.printed[b]}» er {reg - bud} (avvik {diff}); sjekk linjen")
+            if diff:  # a finding of the AVVIK-kolonne rules: a warning beyond rounding, an info note within it
+                label = " ".join(str(cell(cells, at) or "").split())
+                raw.avvik.append(AvvikCell(raw.stem, raw.file, line, label, printed, raw.heads[r].year, shown, reg,
+                                           bud, raw.printed[r], raw.printed[b]))
+            off += abs(diff) > _ROUNDING
             worst = max(worst, abs(diff))
         if off:
-            raw.notes.extend(f"advarsel: {o}" for o in off)
+            raw.notes.append(f"{raw.file}:1: kolonnen «{printed}» er kontrollert mot «{raw.printed[r]}» − "
+                             f"«{raw.printed[b]}» og ikke lest som år; {off} linje(r) stemmer ikke (se AVVIK-kolonne)")
         else:
             within = f" innen avrunding (største forskjell {worst})" if worst else ""
             raw.notes.append(f"{raw.file}:1: kolonnen «{printed}» er «{raw.printed[r]}» − «{raw.printed[b]}» på hver "

@@ -19,7 +19,7 @@ from decimal import Decimal
 from functools import lru_cache
 
 from .budget import Amount, Budget, Table
-from .catalogue import TABLES, LineDef, TableDef
+from .catalogue import ARSAVSLUTNING_SIGNS, TABLES, LineDef, TableDef
 from .errors import Problem
 
 # What a line is, for the sign it is printed with. The classes follow the table's own logic: in § 5-4/§ 5-6 the
@@ -60,6 +60,7 @@ CLASSES: dict[str, dict[str, str]] = {
         "dekning_udekket": AVSETNING, "sum_overforing_og_avsetninger": NETTO_BRUK, "fremfort_udekket": SALDO,
     },
 }
+CLASSES.update(ARSAVSLUTNING_SIGNS)  # the årsavslutning tables (§ 5-9): classes in catalogue_arsavslutning.yaml
 # A table of areas or projects: every row (the sums too) is a net cost, the herav lines as their names say.
 _ANDRE_LEDD_DEFAULT = UTGIFT
 
@@ -72,7 +73,7 @@ class Convention:
     example: str = ""
 
     def factor(self, stem: str, key: str | None) -> int:
-        cls = CLASSES.get(stem, {}).get(key or "", _ANDRE_LEDD_DEFAULT)
+        cls = CLASSES.get(stem, {}).get((key or "").split(":")[0], _ANDRE_LEDD_DEFAULT)  # «a:b»: a herav line of a
         return self.factors[cls]
 
 
@@ -182,6 +183,8 @@ def _computed(tdef: TableDef, line: LineDef, keyed: dict[str, Amount | None], fr
     if line.parts == ("*",):
         return (sum(free), len(free)) if free else (None, 0)
     if line.gross and not any(k in present for k, _ in _terms(line)):
+        return None, 0
+    if line.when and not any(k in present for k in line.when):
         return None, 0
     total: Amount = 0
     terms = 0

@@ -24,7 +24,7 @@ def template_budget(first_plan_year: int | None = None) -> Budget:
     years = meta.years.all
     tables = {}
     for stem, tdef in TABLES.items():
-        if tdef.legacy:
+        if tdef.legacy or tdef.accounts_only:
             continue
         rows = []
         for line in tdef.lines:

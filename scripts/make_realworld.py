@@ -4,7 +4,7 @@
 
 Each schedule is copied byte for byte (names, signs and column headers exactly as transcribed from print: the
 tool must read what kommuner publish, not a cleaned copy) under its package file name (drift.csv, investering.csv,
-drift_art.csv). budsjett.toml says kommune, document, source URL and status, and `sign` only where a package
+drift_art.csv, arsavslutning_drift.csv, arsavslutning_investering.csv). budsjett.toml says kommune, document, source URL and status, and `sign` only where a package
 declares its convention; otherwise the convention is detected (signs.py). Tables that are not schedules are
 listed in tests/realworld/README.md with the reason they are not checked.
 """
@@ -60,6 +60,16 @@ PACKAGES: dict[str, tuple[str, str, str, str, dict[str, str], str]] = {
          "investering": "stavanger_2020_bevilgningsoversikt_investering_5_5.csv"},
         # the same report prints § 5-4 and § 5-5 as unsigned amounts (SOURCES.md); declared per table
         '[sign]\ndrift = "unsigned"\ninvestering = "unsigned"\n'),
+    "stavanger-2020-arsavslutning": (
+        "Stavanger", "Årsrapport 2020, 3.12 Netto driftsresultat 2020 og disponering/dekning (årsavslutning drift, "
+        "etter strykninger med spesifikasjon)", "vedtatt", "https://www.stavanger.kommune.no/ (årsrapport 2020, 3.12)",
+        {"arsavslutning_drift": "stavanger_2020_netto_driftsresultat_disponering.csv"}, ""),
+    "stavanger-2021-arsavslutning": (
+        "Stavanger", "Årsrapport 2021, 4.13 Årsavslutningsdisposisjoner drift og 14.2 Oversikt over samlet "
+        "budsjettavvik og årsavslutningsdisposisjoner – investering (§ 5-9)", "vedtatt",
+        "https://www.stavanger.kommune.no/ (årsrapport 2021, 4.13 og 14.2)",
+        {"arsavslutning_drift": "stavanger_2021_netto_driftsresultat_arsavslutning.csv",
+         "arsavslutning_investering": "stavanger_2021_budsjettavvik_arsavslutning_investering.csv"}, ""),
     "stavanger-2016-2019-1a": (
         "Stavanger", "Handlings- og økonomiplan 2016-2019, 10.1.2 Budsjettskjema 1A – drift (før 2020-forskriften)",
         "vedtatt", "https://www.stavanger.kommune.no/ (HØP 2016-2019, 10.1.2)",
@@ -97,25 +107,6 @@ NOT_SCHEDULES: dict[str, str] = {
     "stavanger_2020-2021_minimumsavdrag.csv":
         "a note of § 14-18 worked examples at 01.01 for a kommune and a KF; columns are entities, not years, and "
         "lånegjeld is printed negative; nokkeltall.csv cannot hold two entities.",
-    "stavanger_2020_netto_driftsresultat_disponering.csv":
-        "table 3.12 (netto driftsresultat og disponering). Its «avvik» column is now read (checked against "
-        "regnskap − justert, readers.set_aside_known_columns); what still stops it as a § 5-4 package are its "
-        "lines: a second «(spesifikasjon)» block repeats the two net fund lines (a line twice is refused), "
-        "«Stryking av bruk av disposisjonsfond» and «Årsresultat, rekneskapsmessig mindreforbruk» are lines the "
-        "catalogue lacks (not the same meaning as any § 5-4 line, so no alias), and with the strykning outside "
-        "the catalogue the gross identity of netto disposisjonsfond would fail by 233 474 (its netto/sum lines hold "
-        "within 1).",
-    "stavanger_2021_netto_driftsresultat_arsavslutning.csv":
-        "table 4.13 (årsavslutningsdisposisjoner drift). Its «avvik» column is now read; its lines are not § 5-4 "
-        "lines: the fund lines «i henhold til årsbudsjettet og fullmakter» are the figures BEFORE strykninger "
-        "(the statutory lines are after them), then «Årets budsjettavvik», strykninger and avsetning of "
-        "mindreforbruk, which the catalogue lacks; read as § 5-4 aliases they would make the balance fail by "
-        "the budsjettavvik (386 398), a false error. It needs an årsavslutning schedule of its own.",
-    "stavanger_2021_budsjettavvik_arsavslutning_investering.csv":
-        "table 14.2 (budsjettavvik og årsavslutningsdisposisjoner investering). Its «henvisning» column is now "
-        "read as text; its lines are § 5-5 lines before strykninger («Budsjettert bruk av lån», «… i henhold til "
-        "årsbudsjettet og fullmakter», «Sum utgifter og inntekter eksklusive bruk av lån», «Årets budsjettavvik», "
-        "strykning of bruk av lån), not the statutory lines; the same reason as 4.13.",
 }
 
 

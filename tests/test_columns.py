@@ -537,8 +537,11 @@ def test_an_avvik_column_is_checked_against_regnskap_minus_justert_and_not_read_
 def test_an_avvik_cell_that_is_not_regnskap_minus_justert_is_named_by_line_and_column(tmp_path):
     wrong = lambda row: str(int(_avvik(row)) + 500) if row[0] == "Eigedomsskatt" and _avvik(row) else _avvik(row)  # noqa: E731
     budget = load_package(_with_extra_column(tmp_path, "Avvik", wrong))
-    warned = [n for n in budget.notes if n.startswith("advarsel")]
-    assert len(warned) == 1 and "drift.csv:4:" in warned[0] and "«Avvik»" in warned[0], budget.notes
+    assert [(c.line, c.column, c.label, c.difference) for c in budget.avvik] == [(4, "Avvik", "Eigedomsskatt", 500)]
+    assert [n for n in budget.notes if "«Avvik»" in n and "1 linje(r) stemmer ikke" in n], budget.notes
+    # a finding at severity warning (rule AVVIK-kolonne), naming line, column and the figures (test_avvik_column.py)
+    warned = [f for f in run_check(budget).findings if f.rule == "AVVIK-kolonne" and f.status == "fail"]
+    assert len(warned) == 1 and warned[0].severity == "warning" and warned[0].line == 4, warned
 
 
 @pytest.mark.parametrize("header", ["Henvisning", "Note", "Noter"])

@@ -155,3 +155,160 @@ def test_the_pre_2020_budget_schema_1a_is_read_and_not_judged_by_the_2019_forskr
     assert {"Regnskap 2014", "Opprinnelig budsjett 2015", "Økonomiplan 2019"} <= columns, columns
     assert all(f["status"] == "not_evaluated" and "før forskriften" in f["message"] for f in sums)
     assert not _failing(report) and code == 1  # nothing could be judged: exit 1, never a pass
+
+
+# --- the årsavslutning tables of an årsregnskap (§ 5-9): Stavanger 3.12 (2020), 4.13 and 14.2 (2021) -------------
+
+def _arsavslutning_findings(report: dict, rule: str) -> list[dict]:
+    return [f for f in report["findings"] if f["rule"] == rule]
+
+
+def test_stavanger_3_12_is_read_with_its_specification_and_its_one_sum_minus_one_is_an_info_note():
+    """SOURCES.md: 3.12 «holds; one sum −1»: avsetning 380 099 − bruk 351 436 + stryking 233 474 = 262 137, printed
+    262 136 in the «(spesifikasjon)» line: an info note naming line and column, no warning, no error. The repeated
+    net lines are read as specifications that equal the lines above them."""
+    code, report, output = _check("stavanger-2020-arsavslutning")
+    assert code == 0, output
+    budget = _budget("stavanger-2020-arsavslutning")
+    table = budget.tables["arsavslutning_drift"]
+    assert table.row("netto_disposisjonsfond_spesifikasjon").label.endswith("(spesifikasjon)")
+    assert table.row("netto_disposisjonsfond").values[2020] == 262136
+    assert table.row("strykning_bruk_disposisjonsfond").values[2020] == 233474
+    notes = _failing(report, "info", "FORSKR-5-9-avrunding")
+    assert [(f["year"], f.get("column"), f["line"], f["values"]["oppgitt"], f["values"]["beregnet"]) for f in notes] \
+        == [(2020, "Regnskap 2020", 15, 262136, 262137)], notes
+    assert "Netto avsetningar til eller bruk av disposisjonsfond (spesifikasjon)" in notes[0]["subject"]
+    assert "avrundingsdifferanse -1" in notes[0]["message"]
+    assert not _failing(report, "warning") and not _failing(report, "error")
+    # every identity the table prints was judged, in every column, and the specifications equal their lines
+    judged = {(f["line"], f.get("column")) for f in _arsavslutning_findings(report, "FORSKR-5-9-sumlinjer")
+              if f["status"] == "pass"}
+    for column in ("Regnskap 2020", "Revidert budsjett 2020", "Opprinnelig budsjett 2020"):
+        assert {(4, column), (5, column), (8, column), (11, column), (15, column)} <= judged, judged
+    result = [f for f in _arsavslutning_findings(report, "KL-14-11-merforbruk-arsavslutning") if f["year"] == 2020]
+    assert result and result[0]["status"] == "pass"
+
+
+def test_stavanger_4_13_and_14_2_hold_exactly_and_the_herav_lines_add_up():
+    """SOURCES.md: 4.13 and 14.2 «all hold exactly»; 14.2's strykning of bruk av lån 381 645 = 46 001 + 335 644."""
+    code, report, output = _check("stavanger-2021-arsavslutning")
+    assert code == 0, output
+    assert not [f for f in _failing(report) if f["pack"] == "arsregnskap"], \
+        [(f["rule"], f["message"]) for f in _failing(report) if f["pack"] == "arsregnskap"]
+    sums = {(f["subject"].split(": ", 1)[1], f["year"], f.get("column")): f["status"]
+            for f in _arsavslutning_findings(report, "FORSKR-5-9-sumlinjer")}
+    for label in ("Årets budsjettavvik (mer- eller mindreforbruk før strykninger)",
+                  "Fremført til inndekning i senere år (merforbruk)",
+                  "Netto avsetning og bruk av disposisjonsfond i henhold til årsbudsjettet og fullmakter"):
+        assert sums[(label, 2021, "Regnskap 2021")] == "pass" and sums[(label, 2020, "Regnskap 2020")] == "pass"
+    for label in ("Årets budsjettavvik (udekket eller udisponert beløp før strykninger)",
+                  "Udekket eller udisponert beløp etter strykninger"):
+        assert sums[(label, 2021, "Regnskap 2021")] == "pass", sums
+    herav = _arsavslutning_findings(report, "FORSKR-5-9-herav")
+    assert [(f["status"], f["values"]["herav"], f["values"]["oppgitt"], f["values"]["antall"]) for f in herav] \
+        == [("pass", 381645, 381645, 2)], herav
+    # the drift table's transfer to investment is the investment table's transfer from drift, in both columns
+    transfer = [f for f in _arsavslutning_findings(report, "FORSKR-5-9-samsvar") if "i henhold til" in f["subject"]]
+    assert {(f.get("column"), f["status"]) for f in transfer} == {("Regnskap 2021", "pass"),
+                                                                 ("Revidert budsjett 2021", "pass")}, transfer
+    budget = _budget("stavanger-2021-arsavslutning")
+    facts = run_check(budget).facts
+    assert facts.get("arsd_arets_budsjettavvik", 2021) == -386398
+    assert facts.get("arsavslutning_merforbruk", 2021) == 0 and facts.get("arsavslutning_udekket", 2021) == 0
+
+
+def _copy(tmp_path: Path, name: str) -> Path:
+    import shutil
+
+    package = tmp_path / name
+    shutil.copytree(REALWORLD / name, package)
+    return package
+
+
+def _edit(path: Path, line: int, column: int, value: str) -> None:
+    """Change one cell of a CSV file (line as an editor counts it, column from 0)."""
+    import csv
+
+    rows = list(csv.reader(path.open(encoding="utf-8")))
+    rows[line - 1][column] = value
+    with path.open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows(rows)
+
+
+def test_a_changed_strykning_breaks_the_identity_with_a_warning_naming_the_line(tmp_path):
+    """4.13 with «Strykning av bruk av disposisjonsfond» 2021 raised by 10 000: fremført no longer follows from the
+    budsjettavvik, the strykninger and the avsetning: a warning naming the line, never an error."""
+    package = _copy(tmp_path, "stavanger-2021-arsavslutning")
+    _edit(package / "arsavslutning_drift.csv", 12, 1, "83300")
+    code, report, output = _check(str(package))
+    assert code == 0, output  # a warning: exit 0 unless --fail-on warning
+    failing = _failing(report, "warning", "FORSKR-5-9-sumlinjer")
+    assert [(f["line"], f["year"], f.get("column"), f["values"]["avvik"]) for f in failing] \
+        == [(14, 2021, "Regnskap 2021", -10000)], failing
+    assert not _failing(report, "error")
+
+
+def test_a_merforbruk_after_strykninger_is_a_warning_saying_what_to_check(tmp_path):
+    """A merforbruk in the accounts is lawful but must be covered (kommuneloven § 14-11): 4.13 with netto
+    driftsresultat 2021 391 398 weaker, so the budsjettavvik is a merforbruk of 5 000, nothing struck and 5 000
+    carried forward: a warning naming what to check, never an error."""
+    package = _copy(tmp_path, "stavanger-2021-arsavslutning")
+    drift = package / "arsavslutning_drift.csv"
+    for line, value in ((2, "-596563"), (11, "5000"), (12, "0"), (13, "0"), (14, "5000")):
+        _edit(drift, line, 1, value)
+    _edit(drift, 2, 3, "-203080")  # its avvik column too (regnskap − justert)
+    code, report, output = _check(str(package))
+    found = _failing(report, "warning", "KL-14-11-merforbruk-arsavslutning")
+    assert code == 0 and [f["year"] for f in found] == [2021], [(f["rule"], f["message"]) for f in _failing(report)]
+    assert "merforbruk 5 000" in found[0]["message"] and "Dekning av tidligere års merforbruk" in found[0]["message"]
+    assert "2023" in found[0]["message"]  # covered by the end of the second year after
+    assert not _failing(report, "error") and not _failing(report, "warning", "FORSKR-5-9-sumlinjer")
+
+
+def test_an_udekket_belop_after_strykninger_is_a_warning_not_an_error(tmp_path):
+    """14.2 with «Sum utgifter og inntekter» 391 645 higher: budsjettavvik udekket 10 000, nothing struck."""
+    package = _copy(tmp_path, "stavanger-2021-arsavslutning")
+    investering = package / "arsavslutning_investering.csv"
+    for line, value in ((2, "1898722"), (12, "10000"), (13, "0"), (14, "0"), (15, "0"), (16, "10000"), (17, "10000")):
+        _edit(investering, line, 1, value)
+    code, report, output = _check(str(package))
+    found = _failing(report, "warning", "FORSKR-4-udekket-arsavslutning")
+    assert code == 0 and [f["year"] for f in found] == [2021], [(f["rule"], f["message"]) for f in _failing(report)]
+    assert "udekket beløp 10 000" in found[0]["message"]
+    assert not _failing(report, "error") and not _failing(report, "warning", "FORSKR-5-9-sumlinjer")
+
+
+# --- a wrong «Avvik» cell is a finding (AVVIK-kolonne), not only a reading note ----------------------------------
+
+@pytest.mark.parametrize("name", PACKAGES)
+def test_the_real_avvik_columns_give_no_avvik_warning(name):
+    """Every avvik column printed in the real tables is regnskap − justert on every line (SOURCES.md)."""
+    _, report, _ = _check(name)
+    assert not [f for f in report.get("findings", []) if f["rule"].startswith("AVVIK-kolonne") and f["status"] == "fail"]
+
+
+def test_a_wrong_avvik_cell_is_a_warning_in_every_format_and_counts_in_the_summary(tmp_path):
+    """4.13 with the avvik of «Netto driftsresultat» printed 500 off: a warning naming line, column and the figures,
+    in JSON (counted in the summary), text, markdown, JUnit, SARIF and GitHub annotations; within rounding, a note."""
+    package = _copy(tmp_path, "stavanger-2021-arsavslutning")
+    _edit(package / "arsavslutning_drift.csv", 2, 3, "-594978")
+    code, report, output = _check(str(package))
+    assert code == 0, output
+    found = _failing(report, "warning", "AVVIK-kolonne")
+    assert [(f["line"], f["year"], f["values"]["vist"], f["values"]["beregnet_avvik"], f["values"]["differanse"])
+            for f in found] == [(2, 2021, -594978, -594478, -500)], found
+    message = found[0]["message"]
+    assert "«Netto driftsresultat»: kolonnen «avvik»" in message and "«regnskap_2021» − «justert_budsjett_2021»" in message
+    assert "-594 978" in message and "-987 961 − -393 483 = -594 478" in message, message
+    assert found[0]["file"].endswith("arsavslutning_drift.csv")
+    assert report["summary"]["failed_by_severity"]["warning"] == 1
+    warn = CliRunner().invoke(app, ["check", str(package), "--fail-on", "warning"])
+    assert warn.exit_code == 1
+    for fmt in ("text", "markdown", "html", "junit", "sarif", "github"):
+        result = CliRunner().invoke(app, ["check", str(package), "--format", fmt])
+        assert result.exit_code == 0 and "AVVIK-kolonne" in result.output, (fmt, result.output[-2000:])
+    _edit(package / "arsavslutning_drift.csv", 2, 3, "-594477")  # one off: rounding
+    _, report, _ = _check(str(package))
+    assert not _failing(report, "warning", "AVVIK-kolonne")
+    notes = _failing(report, "info", "AVVIK-kolonne-avrunding")
+    assert [(f["line"], f["values"]["differanse"]) for f in notes] == [(2, 1)], notes

@@ -125,6 +125,8 @@ def _columns(raw: RawTable) -> tuple[dict[str, list] | None, list[Problem]]:
             area = record[table.area_column]
             record[table.area_column] = None if is_blank(area) else " ".join(str(area).split())
         records.append({k: (None if isinstance(v, str) and v.strip() == "" else v) for k, v in record.items()})
+    if table.reading is not None:  # årsavslutning: a repeated net line is its specification, … (arsavslutning.py)
+        raw.notes.extend(table.reading.relabel(records, KEY, NORM, LABEL, LINE, raw.file))
     columns = [*dict.fromkeys([LABEL, NORM, KEY, LINE, *[n for n in header if n]])]
     return {c: [r.get(c) for r in records] for c in columns}, problems
 
