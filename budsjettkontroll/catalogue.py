@@ -483,13 +483,24 @@ def load_data_tables(text: str | None = None, known: dict[str, TableDef] | None 
     «(spesifikasjon)» forms (see the file's header). A broken file is the tool's fault: ValueError naming the line."""
     from .arsavslutning import Reading  # noqa: PLC0415 - arsavslutning imports nothing from here at load time
 
-    if text is None:
-        text = (resources.files("budsjettkontroll") / ARSAVSLUTNING_FILE).read_text(encoding="utf-8")
+    def parse(text: str) -> Any:
+        from .safeload import load_yaml  # noqa: PLC0415 - PyYAML only when YAML is read (cold start)
+
+        try:
+            return load_yaml(text, ARSAVSLUTNING_FILE) or {}
+        except InputError as exc:  # package data: a broken file is the tool's fault
+            raise ValueError(str(exc)) from None
+
+    if text is None:  # the shipped file, as an earlier run parsed exactly these bytes when it can (buildcache)
+        from pathlib import Path  # noqa: PLC0415
+
+        from .buildcache import built  # noqa: PLC0415
+
+        path = Path(str(resources.files("budsjettkontroll") / ARSAVSLUTNING_FILE))
+        data = built("arsavslutning", path, lambda: parse(path.read_text(encoding="utf-8")))
+    else:
+        data = parse(text)
     known = known if known is not None else {t.stem: t for t in (DRIFT, INVESTERING, DRIFT_ART)}
-    try:
-        data = load_yaml(text, ARSAVSLUTNING_FILE) or {}
-    except InputError as exc:
-        raise ValueError(str(exc)) from None
     qualifiers = tuple(data.get("qualifiers") or ())
     tables: dict[str, TableDef] = {}
     signs: dict[str, dict[str, str]] = {}
