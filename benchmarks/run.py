@@ -197,8 +197,10 @@ def batch(folder: Path, one: Path, jobs: int | None, repeat: int, rss: bool = Fa
 AMEND_PROBE = """
 import statistics, sys, time
 from typer.testing import CliRunner
-from budsjettkontroll.cli import app
+from budsjettkontroll import cli
 args = sys.argv[1:]
+# the command line as cli.main() builds it: only the command being run (app_for), where the code has that
+app = cli.app_for(["budsjettkontroll", *args]) if hasattr(cli, "app_for") else cli.app
 runner = CliRunner()
 first = runner.invoke(app, args)
 if first.exit_code not in (0, 1):

@@ -708,9 +708,10 @@ def user_changes(budget: Budget, change: ResolvedChange) -> list[Change]:
 
 # --- the whole proposal -----------------------------------------------------------------------------------------
 
-def build(base: Budget, amendment: Amendment) -> tuple[Budget, list[ResolvedChange], list[DerivedLine], list[str],
-                                                        dict[int, Decimal]]:
-    """The amended budget with every consequence applied, the changes, the derived lines and notes."""
+def build(base: Budget, amendment: Amendment, base_facts: Facts | None = None
+          ) -> tuple[Budget, list[ResolvedChange], list[DerivedLine], list[str], dict[int, Decimal]]:
+    """The amended budget with every consequence applied, the changes, the derived lines and notes. `base_facts`:
+    Facts(base) when the caller has them (the base check's), so they are not derived again."""
     notes: list[str] = []
     changes = resolve(base, amendment)
     notes += new_line_notes(base, changes)
@@ -720,7 +721,7 @@ def build(base: Budget, amendment: Amendment) -> tuple[Budget, list[ResolvedChan
     derived += _fund_roll_forward(base, own + [c for d in derived for c in d.changes()])
     everything = own + [c for d in derived for c in d.changes()]
     amended = apply_changes(base, everything)
-    topups = _minimumsavdrag(base, amended, everything, notes, any(d.kind == AVDRAG for d in derived))
+    topups = _minimumsavdrag(base, amended, everything, notes, any(d.kind == AVDRAG for d in derived), base_facts)
     if topups:
         derived += topups
         everything = own + [c for d in derived for c in d.changes()]
@@ -735,10 +736,10 @@ def build(base: Budget, amendment: Amendment) -> tuple[Budget, list[ResolvedChan
     return amended, changes, derived, notes, rates
 
 
-def _minimumsavdrag(base: Budget, amended: Budget, everything: list[Change], notes: list[str], loans: bool
-                    ) -> list[DerivedLine]:
+def _minimumsavdrag(base: Budget, amended: Budget, everything: list[Change], notes: list[str], loans: bool,
+                    base_facts: Facts | None = None) -> list[DerivedLine]:
     """Where the package lets the § 14-18 minimumsavdrag be computed, top up avdrag the proposal leaves short."""
-    before = Facts(base)
+    before = base_facts or Facts(base)
     plan = base.meta.plan_years
     if all(before.get("minimumsavdrag", y) is None for y in plan):
         if loans:
@@ -876,14 +877,16 @@ def run_all(base: Budget, paths: list, policy: str | None = None, options=None) 
     if problems:
         raise InputError(problems)
     built = []
+    # the base's facts as the base check derives them (the default tolerance): derived once for both
+    base_facts = Facts(base) if options is None or options.tolerance is None else None
     for amendment in amendments:
         try:
-            built.append((amendment, build(base, amendment)))
+            built.append((amendment, build(base, amendment, base_facts)))
         except InputError as exc:
             problems += exc.problems
     if problems:
         raise InputError(problems)
-    base_result = run_check(base, options, policy)
+    base_result = run_check(base, options, policy, facts=base_facts)
     return [_finish(base, amendment, parts, base_result, policy, options) for amendment, parts in built]
 
 

@@ -57,12 +57,15 @@ def packs_for(budget: Budget, policy: str | None = None, extra: list[str] | None
 
 
 def run_check(budget: Budget, options: Options | None = None, policy: str | None = None,
-              extra_packs: list[str] | None = None, reuse=None) -> CheckResult:
-    """`reuse`: see rules.engine.evaluate (incremental.recheck passes the base's findings and the rules to judge)."""
+              extra_packs: list[str] | None = None, reuse=None, facts: Facts | None = None) -> CheckResult:
+    """`reuse`: see rules.engine.evaluate (incremental.recheck passes the base's findings and the rules to judge).
+    `facts`: Facts(budget) with the options' tolerance, when the caller has derived them already (amend)."""
     from . import section_providers
 
     options = options or Options()
-    facts = Facts(budget, options.tolerance if options.tolerance is not None else Decimal(1))
+    tolerance = options.tolerance if options.tolerance is not None else Decimal(1)
+    if facts is None or facts.budget is not budget or str(facts.tolerance_per_term) != str(tolerance):
+        facts = Facts(budget, tolerance)
     packs = packs_for(budget, policy, extra_packs)
     judged = evaluate(facts, packs, options, reuse=reuse)
     findings = _judged(budget, list(judged))

@@ -34,8 +34,9 @@ class Finding:
     internal_error: str | None = None  # «ExcType: message» when the rule or a figure it reads failed (exit 3)
 
     def as_json(self) -> dict[str, Any]:
-        # field by field: dataclasses.asdict's deep copy was a fifth of `amend` and of the JSON report
-        data = {f.name: getattr(self, f.name) for f in fields(self)}
+        # field by field: dataclasses.asdict's deep copy was a fifth of `amend` and of the JSON report; the field
+        # names are looked up once (dataclasses.fields builds its tuple at every call)
+        data = {name: getattr(self, name) for name in _FIELD_NAMES}
         if data["column"] is None:
             del data["column"]
         if self.internal_error is None:
@@ -44,6 +45,9 @@ class Finding:
         data["missing"] = list(self.missing)
         data["values"] = {k: to_json(v) for k, v in self.values.items()}
         return data
+
+
+_FIELD_NAMES = tuple(f.name for f in fields(Finding))
 
 
 def year_label(finding: Finding, whole: str = "hele") -> str:

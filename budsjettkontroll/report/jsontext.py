@@ -43,23 +43,13 @@ def dumps(obj: Any, indent: int = 2, default: Callable[[Any], Any] = str) -> str
     out: list[str] = []
     append = out.append
     pads: list[str] = []
+    encode, int_text = encode_basestring, int.__repr__
     keys: dict[Any, str] = {}  # a key as written, with «": "»: a report repeats the same few keys thousands of times
 
     def pad(level: int) -> str:
         while len(pads) <= level:
             pads.append("\n" + " " * (indent * len(pads)))
         return pads[level]
-
-    def scalar(o: Any) -> str | None:
-        """The text of a str, int, bool or None as json.dumps writes it (exact types only); None for anything else."""
-        kind = o.__class__
-        if kind is str:
-            return encode_basestring(o)
-        if kind is int:
-            return int.__repr__(o)
-        if o is None or kind is bool:
-            return _WORDS[o]
-        return None
 
     def write(o: Any, level: int) -> None:
         if isinstance(o, str):
@@ -77,10 +67,14 @@ def dumps(obj: Any, indent: int = 2, default: Callable[[Any], Any] = str) -> str
             inner = pad(level + 1)
             sep = "," + inner
             lead = "[" + inner
-            for value in o:
-                text = scalar(value)
-                if text is not None:
-                    append(lead + text)
+            for value in o:  # the scalars written here (exact types only), the rest by write()
+                kind = value.__class__
+                if kind is str:
+                    append(lead + encode(value))
+                elif kind is int:
+                    append(lead + int_text(value))
+                elif value is None or kind is bool:
+                    append(lead + _WORDS[value])
                 else:
                     append(lead)
                     write(value, level + 1)
@@ -94,14 +88,18 @@ def dumps(obj: Any, indent: int = 2, default: Callable[[Any], Any] = str) -> str
             sep = "," + inner
             lead = "{" + inner
             for key, value in o.items():
-                name = keys.get(key) if key.__class__ is str else None
+                name = keys.get(key)  # only str keys are kept, and no other key equals a str
                 if name is None:
-                    name = encode_basestring(_key(key)) + ": "
+                    name = encode(_key(key)) + ": "
                     if key.__class__ is str:
                         keys[key] = name
-                text = scalar(value)
-                if text is not None:
-                    append(lead + name + text)
+                kind = value.__class__
+                if kind is str:
+                    append(lead + name + encode(value))
+                elif kind is int:
+                    append(lead + name + int_text(value))
+                elif value is None or kind is bool:
+                    append(lead + name + _WORDS[value])
                 else:
                     append(lead + name)
                     write(value, level + 1)

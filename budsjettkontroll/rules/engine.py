@@ -211,7 +211,8 @@ def evaluate(facts: Facts, packs: list[Pack], options: Options | None = None,
                 continue  # e.g. «four plan years» does not judge an årsregnskap
             if _wanted(compiled.spec.id, options):
                 key = (pack.name, compiled.spec.id)
-                before = earlier.get(key) if earlier is not None and key not in reuse[1] else None
+                # a rule whose inputs are unchanged gives what it gave before: its findings, or none at all
+                before = earlier.get(key, []) if earlier is not None and key not in reuse[1] else None
                 if before is not None and not any(f.internal_error for f in before):
                     judged = [_copy(f) for f in before]
                 else:  # judged again; a year or item whose inputs are the earlier ones is still copied
