@@ -476,9 +476,9 @@ _SIGN_CLASSES = ("inntekt", "utgift", "resultat", "avsetning", "bruk", "netto_av
 
 
 def load_data_tables(text: str | None = None, known: dict[str, TableDef] | None = None
-                     ) -> tuple[dict[str, TableDef], dict[str, dict[str, str]]]:
+                     ) -> tuple[dict[str, TableDef], dict[str, dict[str, str]], dict[str, dict[str, int]]]:
     """The schedules described in catalogue_arsavslutning.yaml (stem → TableDef) and the sign class of each of their
-    lines (stem → key → class, for signs.py). `same_as` takes a line's label and aliases from another schedule,
+    lines (stem → key → class, for signs.py) and the lines whose sign inside is fixed (stem → key → ±1, signs.ANCHORS). `same_as` takes a line's label and aliases from another schedule,
     `before_of` and `qualified` add the «i henhold til årsbudsjettet og fullmakter» forms, `spec_of` the
     «(spesifikasjon)» forms (see the file's header). A broken file is the tool's fault: ValueError naming the line."""
     from .arsavslutning import Reading  # noqa: PLC0415 - arsavslutning imports nothing from here at load time
@@ -504,6 +504,7 @@ def load_data_tables(text: str | None = None, known: dict[str, TableDef] | None 
     qualifiers = tuple(data.get("qualifiers") or ())
     tables: dict[str, TableDef] = {}
     signs: dict[str, dict[str, str]] = {}
+    anchors: dict[str, dict[str, int]] = {}
     for stem, spec in (data.get("schedules") or {}).items():
         where = f"{ARSAVSLUTNING_FILE}: {stem}"
         reading = Reading(before=spec.get("before"), herav_words=tuple(data.get("herav_words") or ()),
@@ -537,6 +538,10 @@ def load_data_tables(text: str | None = None, known: dict[str, TableDef] | None 
             if sign not in _SIGN_CLASSES:
                 raise ValueError(f"{where}.{key}: sign må være en av {', '.join(_SIGN_CLASSES)}")
             signs.setdefault(stem, {})[key] = sign
+            if (anchor := entry.get("anchor")) is not None:
+                if anchor not in (1, -1):
+                    raise ValueError(f"{where}.{key}: anchor må være 1 eller -1")
+                anchors.setdefault(stem, {})[key] = anchor
             label = own[key][0]
             lines.append(LineDef(key, label, tuple(dict.fromkeys(n for n in names if n != label)),
                                  tuple(entry.get("parts") or ()), bool(entry.get("gross")), False,
@@ -549,7 +554,7 @@ def load_data_tables(text: str | None = None, known: dict[str, TableDef] | None 
                                  + ", ".join(unknown))
         tables[stem] = TableDef(stem=stem, title=spec["title"], paragraph=spec["paragraph"], prefix=spec["prefix"],
                                 lines=tuple(lines), accounts_only=True, reading=reading)
-    return tables, signs
+    return tables, signs, anchors
 
 
 def _names_of(known: dict[str, TableDef], key: str) -> tuple[str, ...]:
@@ -559,7 +564,7 @@ def _names_of(known: dict[str, TableDef], key: str) -> tuple[str, ...]:
     return ()
 
 
-ARSAVSLUTNING, ARSAVSLUTNING_SIGNS = load_data_tables()
+ARSAVSLUTNING, ARSAVSLUTNING_SIGNS, ARSAVSLUTNING_ANCHORS = load_data_tables()
 
 TABLES: dict[str, TableDef] = {
     t.stem: t for t in (DRIFT, DRIFT_FORDELING, INVESTERING, INVESTERING_FORDELING, DRIFT_ART, GJELD, NOKKELTALL,

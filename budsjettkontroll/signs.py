@@ -19,7 +19,7 @@ from decimal import Decimal
 from functools import lru_cache
 
 from .budget import Amount, Budget, Table
-from .catalogue import ARSAVSLUTNING_SIGNS, TABLES, LineDef, TableDef
+from .catalogue import ARSAVSLUTNING_ANCHORS, ARSAVSLUTNING_SIGNS, TABLES, LineDef, TableDef
 from .errors import Problem
 
 # What a line is, for the sign it is printed with. The classes follow the table's own logic: in § 5-4/§ 5-6 the
@@ -119,6 +119,7 @@ ANCHORS: dict[str, dict[str, int]] = {
                   "renteutgifter": 1, "avdrag": 1},
     "investering": {"varige_driftsmidler": 1, "sum_investeringsutgifter": 1, "bruk_av_lan": -1,
                     "sum_investeringsinntekter": -1, "momskompensasjon": -1},
+    **ARSAVSLUTNING_ANCHORS,  # strykninger, gross fund lines, budsjettert bruk av lån (catalogue_arsavslutning.yaml)
 }
 
 
