@@ -475,31 +475,43 @@ ARSAVSLUTNING_FILE = "catalogue_arsavslutning.yaml"
 _SIGN_CLASSES = ("inntekt", "utgift", "resultat", "avsetning", "bruk", "netto_avsetning", "netto_bruk", "saldo")
 
 
-def load_data_tables(text: str | None = None, known: dict[str, TableDef] | None = None
-                     ) -> tuple[dict[str, TableDef], dict[str, dict[str, str]], dict[str, dict[str, int]]]:
-    """The schedules described in catalogue_arsavslutning.yaml (stem → TableDef) and the sign class of each of their
-    lines (stem → key → class, for signs.py) and the lines whose sign inside is fixed (stem → key → ±1, signs.ANCHORS). `same_as` takes a line's label and aliases from another schedule,
-    `before_of` and `qualified` add the «i henhold til årsbudsjettet og fullmakter» forms, `spec_of` the
-    «(spesifikasjon)» forms (see the file's header). A broken file is the tool's fault: ValueError naming the line."""
-    from .arsavslutning import Reading  # noqa: PLC0415 - arsavslutning imports nothing from here at load time
+def _parse_data_tables(text: str) -> Any:
+    from .safeload import load_yaml  # noqa: PLC0415 - PyYAML only when YAML is read (cold start)
 
-    def parse(text: str) -> Any:
-        from .safeload import load_yaml  # noqa: PLC0415 - PyYAML only when YAML is read (cold start)
+    try:
+        return load_yaml(text, ARSAVSLUTNING_FILE) or {}
+    except InputError as exc:  # package data: a broken file is the tool's fault
+        raise ValueError(str(exc)) from None
 
-        try:
-            return load_yaml(text, ARSAVSLUTNING_FILE) or {}
-        except InputError as exc:  # package data: a broken file is the tool's fault
-            raise ValueError(str(exc)) from None
 
-    if text is None:  # the shipped file, as an earlier run parsed exactly these bytes when it can (buildcache)
+DataTables = tuple[dict[str, "TableDef"], dict[str, dict[str, str]], dict[str, dict[str, int]]]
+
+
+def load_data_tables(text: str | None = None, known: dict[str, TableDef] | None = None) -> DataTables:
+    """The schedules described in catalogue_arsavslutning.yaml (stem → TableDef), the sign class of each of their
+    lines (stem → key → class, for signs.py) and the lines whose sign inside is fixed (stem → key → ±1,
+    signs.ANCHORS). `same_as` takes a line's label and aliases from another schedule, `before_of` and `qualified`
+    add the «i henhold til årsbudsjettet og fullmakter» forms, `spec_of` the «(spesifikasjon)» forms (see the
+    file's header). A broken file is the tool's fault: ValueError naming the line. The shipped file is built as an
+    earlier run built it from exactly these bytes (and the same alias file) when it can (buildcache)."""
+    if text is None and known is None:
+        import hashlib  # noqa: PLC0415
         from pathlib import Path  # noqa: PLC0415
 
         from .buildcache import built  # noqa: PLC0415
 
         path = Path(str(resources.files("budsjettkontroll") / ARSAVSLUTNING_FILE))
-        data = built("arsavslutning", path, lambda: parse(path.read_text(encoding="utf-8")))
-    else:
-        data = parse(text)
+        names = (resources.files("budsjettkontroll") / ALIASES_FILE).read_bytes()  # same_as reads its aliases
+        return built("arsavslutning", path, lambda: _build_data_tables(
+            _parse_data_tables(path.read_text(encoding="utf-8")), None), context=hashlib.sha256(names).hexdigest())
+    if text is None:
+        text = (resources.files("budsjettkontroll") / ARSAVSLUTNING_FILE).read_text(encoding="utf-8")
+    return _build_data_tables(_parse_data_tables(text), known)
+
+
+def _build_data_tables(data: Any, known: dict[str, TableDef] | None) -> DataTables:
+    from .arsavslutning import Reading  # noqa: PLC0415 - arsavslutning imports nothing from here at load time
+
     known = known if known is not None else {t.stem: t for t in (DRIFT, INVESTERING, DRIFT_ART)}
     qualifiers = tuple(data.get("qualifiers") or ())
     tables: dict[str, TableDef] = {}
