@@ -90,13 +90,16 @@ class Budget:
     def schedules_text(self) -> str:
         """For the report header: which of the forskrift's schedules the package holds and which it lacks (rules
         that need a missing one say «ikke vurdert»), and what kind of document its columns make."""
+        # the årsregnskap's årsavslutning (§ 5-9) is named when the package has it, never as missing from a budget
+        accounts = [stem for stem, t in TABLES.items() if t.accounts_only and stem in self.tables]
         held = [_short(stem) + ("" if any(v is not None for r in self.tables[stem].rows for v in r.values.values())
-                                else " (tom)") for stem in STATUTORY if stem in self.tables]
+                                else " (tom)") for stem in (*STATUTORY, *accounts) if stem in self.tables]
         lacking = [_short(stem) for stem in STATUTORY if stem not in self.tables]
         text = ", ".join(held) or "ingen"
         if lacking:
             text += "; mangler " + ", ".join(lacking)
-        extra = [TABLES[stem].title.lower() for stem in TABLES if stem not in STATUTORY and stem in self.tables]
+        extra = [TABLES[stem].title.lower() for stem in TABLES
+                 if stem not in STATUTORY and stem not in accounts and stem in self.tables]
         if extra:
             text += "; dessuten " + ", ".join(extra)
         return text

@@ -215,3 +215,9 @@ schedules:
 
 def test_a_budget_template_has_no_arsavslutning_table():
     assert not {"arsavslutning_drift", "arsavslutning_investering"} & set(template_budget(2027).tables)
+
+
+def test_the_report_header_names_the_arsavslutning_as_a_schedule_the_package_has():
+    text = load_package(REALWORLD / "stavanger-2021-arsavslutning").schedules_text()
+    assert text.startswith("§ 5-9 (drift), § 5-9 (investering); mangler § 5-4 første ledd"), text
+    assert "5-9" not in load_package(None).schedules_text()  # a budget does not lack the årsregnskap's § 5-9
