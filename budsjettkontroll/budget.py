@@ -26,6 +26,24 @@ class Row:
     values: dict[int, Amount | None]
     group: int | str | None = None  # § 5-5 andre ledd: del 1-4; selvkost: the område the row belongs to
 
+    def __deepcopy__(self, memo: dict) -> "Row":
+        """What copy.deepcopy gives, without its generic walk (Budget.copy copies every row of every table): the
+        amounts and texts are immutable, so a new values dict is a deep copy; any other value is deep-copied."""
+        new = object.__new__(type(self))
+        state = new.__dict__
+        for name, value in self.__dict__.items():
+            if value is None or value.__class__ in _ATOMS:
+                state[name] = value
+            elif value.__class__ is dict and all(v is None or v.__class__ in _ATOMS for v in value.values()) \
+                    and all(k.__class__ in _ATOMS for k in value):
+                state[name] = dict(value)
+            else:
+                state[name] = copy.deepcopy(value, memo)
+        return new
+
+
+_ATOMS = frozenset({str, int, bool, float, Decimal})  # immutable: deepcopy returns them as they are
+
 
 @dataclass
 class Table:

@@ -411,3 +411,23 @@ def test_a_plain_cell_is_read_as_the_full_parser_reads_it(text):
             return str(exc).replace(f"«{cell.strip()}»", "«…»")
 
     assert read(text) == read(f" {text} ")
+
+
+def test_a_budget_copy_is_a_deep_copy_row_by_row():
+    """Budget.copy (every amendment copies the base) copies rows without deepcopy's generic walk: equal rows, and
+    nothing mutable shared with the original (a row value of another kind is still deep-copied)."""
+    import copy
+
+    from budsjettkontroll.budget import Row
+
+    base = load_package(ASKER_DIR)
+    twin = base.copy()
+    assert twin.tables == base.tables and twin.meta == base.meta
+    for stem, table in base.tables.items():
+        for old, new in zip(table.rows, twin.tables[stem].rows):
+            assert new is not old and new.values is not old.values
+    twin.tables["drift"].rows[0].values[2025] = 1
+    assert base.tables["drift"].rows[0].values[2025] != 1
+    odd = Row("x", None, 1, {2024: Decimal("1.0")}, group=["del", 1])
+    odd_copy = copy.deepcopy(odd)
+    assert odd_copy == odd and odd_copy.group is not odd.group and str(odd_copy.values[2024]) == "1.0"

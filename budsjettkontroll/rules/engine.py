@@ -120,7 +120,18 @@ def _missing_inputs(facts: Facts, missing: list[str], year: int | None, graph: G
                     sources: dict[str, tuple[str, ...]] | None = None) -> list[str]:
     """Name the inputs that are missing, not the figures built from them: a missing figure that depends on another
     missing name is left out, and each remaining one is followed down to its missing leaf inputs (with the year
-    when it is another year than the finding's). An item field with `sources` is named by the facts it comes from."""
+    when it is another year than the finding's). An item field with `sources` is named by the facts it comes from.
+    Worked out once per budget for the same missing names in the same year (rules and items share them)."""
+    key = ("#missing", tuple(missing), year, id(graph),
+           tuple((n, sources[n]) for n in missing if n in sources) if sources else None)
+    found = facts._cache.get(key)
+    if found is None:
+        found = facts._cache[key] = tuple(_name_missing(facts, missing, year, graph, sources))
+    return list(found)
+
+
+def _name_missing(facts: Facts, missing: list[str], year: int | None, graph: Graph,
+                  sources: dict[str, tuple[str, ...]] | None) -> list[str]:
     if sources:
         missing = list(dict.fromkeys(s for n in missing for s in (
             [f for f in sources[n] if facts.get(f, year) is None] or [n] if n in sources else [n])))
