@@ -125,12 +125,12 @@ def built(kind: str, path: Path, build: Callable[[], T], data: bytes | None = No
 _MISSING = object()
 
 
-def _read(where: Path, entry: Path) -> Any:
+def _read(where: Path, entry: Path, load: Callable[[Any], Any] = pickle.load) -> Any:
     try:
         with open(entry, "rb") as stream:
             if not _private(where, os.fstat(stream.fileno())):
                 return _MISSING
-            return pickle.load(stream)
+            return load(stream)
     except FileNotFoundError:
         return _MISSING
     except Exception:  # noqa: BLE001 - a truncated or foreign entry is a miss, never an error
@@ -149,18 +149,22 @@ def _private(where: Path, entry_stat: os.stat_result) -> bool:
     return all(st.st_uid == uid and not st.st_mode & 0o022 for st in (folder_stat, entry_stat))
 
 
-def _write(where: Path, entry: Path, value: Any) -> None:
+def _write(where: Path, entry: Path, value: Any, dump: Callable[[Any], bytes] | None = None) -> None:
     import io
     import tempfile
 
     try:
-        buffer = io.BytesIO()
-        _Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(value)
+        if dump is None:
+            buffer = io.BytesIO()
+            _Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(value)
+            data = buffer.getvalue()
+        else:
+            data = dump(value)
         where.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=where, prefix=".tmp-", suffix=".pickle")
+        fd, tmp = tempfile.mkstemp(dir=where, prefix=".tmp-", suffix=entry.suffix)
         try:
             with os.fdopen(fd, "wb") as stream:
-                stream.write(buffer.getvalue())
+                stream.write(data)
             os.replace(tmp, entry)
         except BaseException:
             try:
@@ -204,3 +208,65 @@ class _Pickler(pickle.Pickler):
                     if owner.__dict__.get(mangled) is obj.__func__:
                         return getattr, (obj.__self__, mangled)
         return NotImplemented
+
+
+# --- the methods dataclasses generate ---------------------------------------------------------------------------
+
+class DataclassCode:
+    """The compiled code of the methods @dataclass generates (__init__, __repr__, __eq__ …), kept between runs.
+
+    dataclasses writes each method as source text and compiles it with exec(); for the few hundred dataclasses a
+    `check` creates (ours, typer's, rich's, pandera's) that compiling is a tenth of what the tool adds to the
+    import of pandera. The text is the key, so a stored code object is exactly what compiling that text gives (same
+    file name «<string>», no inherited __future__ flags, as exec() in dataclasses compiles it); only the compiling is
+    skipped. install() makes dataclasses' own exec() look the text up first; save() stores what was compiled anew.
+    Only the command line installs it, and nothing changes when the cache is off or unreadable."""
+
+    LIMIT = 20_000  # texts kept; an entry is a few hundred bytes, and texts of old code versions stop being asked
+
+    def __init__(self) -> None:
+        self.table: dict[str, Any] = {}
+        self.added = 0
+        self.entry: Path | None = None
+
+    def install(self) -> None:
+        import dataclasses
+        import marshal
+
+        where = folder()
+        if where is None or getattr(dataclasses, "exec", None) is not None:
+            return
+        tag = f"{sys.implementation.cache_tag}-{sys.hexversion:x}"
+        self.entry = where / f"dataclass-code-{tag}.marshal"
+        found = _read(where, self.entry, lambda stream: marshal.loads(stream.read()))
+        if isinstance(found, dict):
+            self.table = found
+        dataclasses.exec = self._exec  # a module global shadows the builtin for dataclasses only
+
+    def _exec(self, source: Any, globals: Any = None, locals: Any = None) -> None:
+        import builtins
+
+        if isinstance(source, str):
+            code = self.table.get(source)
+            if code is None:
+                code = compile(source, "<string>", "exec", dont_inherit=True)
+                self.table[source] = code
+                self.added += 1
+            source = code
+        if globals is None:  # as exec() called inside dataclasses would have it
+            import dataclasses
+
+            globals = vars(dataclasses)
+        builtins.exec(source, globals, locals)
+
+    def save(self) -> None:
+        import marshal
+
+        if not self.added or self.entry is None:
+            return
+        table = self.table if len(self.table) <= self.LIMIT else {}
+        _write(self.entry.parent, self.entry, table, dump=marshal.dumps)
+        self.added = 0
+
+
+dataclass_code = DataclassCode()

@@ -8,7 +8,7 @@ Bruk av …): it is computed only when a gross line is given.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from .errors import InputError
@@ -24,7 +24,7 @@ def load_aliases(text: str | None = None) -> dict[str, dict[str, tuple[str, ...]
     from .safeload import load_yaml
 
     if text is None:
-        text = (resources.files("budsjettkontroll") / ALIASES_FILE).read_text(encoding="utf-8")
+        text = Path(__file__).with_name(ALIASES_FILE).read_text(encoding="utf-8")
     try:
         data = load_yaml(text, ALIASES_FILE) or {}  # the one safe reader: duplicate keys refused, naming both lines
     except InputError as exc:  # package data: a broken file is the tool's fault, not the user's input
@@ -42,11 +42,9 @@ def load_aliases(text: str | None = None) -> dict[str, dict[str, tuple[str, ...]
 
 def _bundled_aliases() -> dict[str, dict[str, tuple[str, ...]]]:
     """The shipped alias file, read as an earlier run read exactly these bytes when it can (see buildcache)."""
-    from pathlib import Path
-
     from .buildcache import built
 
-    path = Path(str(resources.files("budsjettkontroll") / ALIASES_FILE))
+    path = Path(__file__).with_name(ALIASES_FILE)
     return built("aliases", path, lambda: load_aliases(path.read_text(encoding="utf-8")))
 
 
@@ -496,16 +494,15 @@ def load_data_tables(text: str | None = None, known: dict[str, TableDef] | None 
     earlier run built it from exactly these bytes (and the same alias file) when it can (buildcache)."""
     if text is None and known is None:
         import hashlib  # noqa: PLC0415
-        from pathlib import Path  # noqa: PLC0415
 
         from .buildcache import built  # noqa: PLC0415
 
-        path = Path(str(resources.files("budsjettkontroll") / ARSAVSLUTNING_FILE))
-        names = (resources.files("budsjettkontroll") / ALIASES_FILE).read_bytes()  # same_as reads its aliases
+        path = Path(__file__).with_name(ARSAVSLUTNING_FILE)
+        names = Path(__file__).with_name(ALIASES_FILE).read_bytes()  # same_as reads its aliases
         return built("arsavslutning", path, lambda: _build_data_tables(
             _parse_data_tables(path.read_text(encoding="utf-8")), None), context=hashlib.sha256(names).hexdigest())
     if text is None:
-        text = (resources.files("budsjettkontroll") / ARSAVSLUTNING_FILE).read_text(encoding="utf-8")
+        text = Path(__file__).with_name(ARSAVSLUTNING_FILE).read_text(encoding="utf-8")
     return _build_data_tables(_parse_data_tables(text), known)
 
 

@@ -12,7 +12,11 @@ from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
 
-import typer
+from .buildcache import dataclass_code
+
+dataclass_code.install()  # before typer, rich and pandera define theirs (see buildcache.DataclassCode)
+
+import typer  # noqa: E402
 
 EXIT_HELP = (
     "Exit-koder: 0 = ingen brudd på eller over --fail-on (standard: error); 1 = minst ett brudd, eller ingen regel "
@@ -569,6 +573,7 @@ def main() -> None:
 
     try:
         code = app_for(sys.argv)(standalone_mode=False)
+        dataclass_code.save()
     except click_errors.NoArgsIsHelpError as exc:
         exc.show()
         sys.exit(exc.exit_code)

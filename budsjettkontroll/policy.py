@@ -14,7 +14,6 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +33,7 @@ BAND_WORD = {"ikke_godkjent": "ikke godkjent", "laveste_akseptable": "laveste ak
 class Band(BaseModel):
     """One band: a lower bound (at_least or above), an upper bound (below or at_most), or both."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     at_least: Decimal | None = Field(None, description="Nedre grense som hører til dette båndet (verdi ≥ grensen).")
     above: Decimal | None = Field(None, description="Nedre grense som hører til båndet under (verdi > grensen).")
     below: Decimal | None = Field(None, description="Øvre grense som hører til båndet over (verdi < grensen).")
@@ -78,7 +77,7 @@ class Band(BaseModel):
 
 
 class Bands(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     ikke_godkjent: Band | None = Field(None, description="«Ikke godkjent resultat»: måltallet er ikke nådd.")
     laveste_akseptable: Band | None = Field(None, description="«Laveste akseptable resultat».")
     onsket: Band = Field(description="«Ønsket resultat»: målet.")
@@ -88,7 +87,7 @@ class Bands(BaseModel):
 
 
 class PolicyRule(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", description="Stabil id, unik i pakken.")
     title: str = Field(min_length=1, description="Tittel i rapporten, f.eks. «Netto driftsresultat».")
     figure: str = Field(description="Nøkkeltallet regelen gjelder (id; se `budsjettkontroll explain ID`), f.eks. "
@@ -100,7 +99,7 @@ class PolicyRule(BaseModel):
 
 
 class PolicyPack(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     policy: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", description="Pakkens navn, f.eks. asker.")
     version: str
     title: str
@@ -200,7 +199,7 @@ def higher_is_better(rule: PolicyRule) -> bool:
 # --- loading -------------------------------------------------------------------------------------------------
 
 def policy_dir() -> Path:
-    return Path(str(resources.files("budsjettkontroll") / "rules" / "policy"))
+    return Path(__file__).parent / "rules" / "policy"
 
 
 def bundled_policies() -> list[str]:

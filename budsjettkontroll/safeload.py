@@ -251,26 +251,26 @@ def _check_scalar(node: yaml.ScalarNode, display: str) -> None:
 
 # --- TOML -----------------------------------------------------------------------------------------------------
 
-_AT = re.compile(r"\s*\(at line (\d+), column (\d+)\)|\s*\(at end of document\)")
+# Patterns of the error paths are compiled on first use (re caches them), not at every import.
+_AT = r"\s*\(at line (\d+), column (\d+)\)|\s*\(at end of document\)"
 _TOML_WORDS = [
-    (re.compile(r"Invalid date or datetime"), "ugyldig dato eller tidspunkt (f.eks. 2023-11-31)"),
-    (re.compile(r"Expected '=' after a key.*"), "venter «=» etter en nøkkel (en nøkkel med æøå skrives i "
-                                                "anførselstegn)"),
-    (re.compile(r"Expected '\]' at the end of a table declaration"), "venter «]» etter tabellnavnet"),
-    (re.compile(r"Expected '\]\]' at the end of an array declaration"), "venter «]]» etter tabellnavnet"),
-    (re.compile(r"Expected newline or end of document after a statement"), "venter linjeskift etter verdien"),
-    (re.compile(r"Expected (.*)"), r"venter \1"),
-    (re.compile(r"Unclosed array"), "listen er ikke avsluttet med ]"),
-    (re.compile(r"Unclosed inline table"), "den innebygde tabellen er ikke avsluttet med }"),
-    (re.compile(r"Unterminated string"), "teksten er ikke avsluttet med anførselstegn"),
-    (re.compile(r"Unescaped '\\' in a string"), "en \\ i teksten uten gyldig tegn etter"),
-    (re.compile(r"Escaped character is not a Unicode scalar value|Invalid hex value"), "ugyldig \\u-kode i teksten"),
-    (re.compile(r"Invalid initial character for a key part"), "ugyldig tegn i begynnelsen av en nøkkel"),
-    (re.compile(r"Invalid value"), "ugyldig verdi"),
-    (re.compile(r"Invalid statement"), "ugyldig linje"),
-    (re.compile(r"Illegal character (.*)"), r"ulovlig tegn \1 (en tekst som ikke er avsluttet?)"),
-    (re.compile(r"Found invalid character (.*)"), r"ugyldig tegn \1"),
-    (re.compile(r"Cannot (mutate|redefine).*"), "en tabell er definert på nytt"),
+    (r"Invalid date or datetime", "ugyldig dato eller tidspunkt (f.eks. 2023-11-31)"),
+    (r"Expected '=' after a key.*", "venter «=» etter en nøkkel (en nøkkel med æøå skrives i anførselstegn)"),
+    (r"Expected '\]' at the end of a table declaration", "venter «]» etter tabellnavnet"),
+    (r"Expected '\]\]' at the end of an array declaration", "venter «]]» etter tabellnavnet"),
+    (r"Expected newline or end of document after a statement", "venter linjeskift etter verdien"),
+    (r"Expected (.*)", r"venter \1"),
+    (r"Unclosed array", "listen er ikke avsluttet med ]"),
+    (r"Unclosed inline table", "den innebygde tabellen er ikke avsluttet med }"),
+    (r"Unterminated string", "teksten er ikke avsluttet med anførselstegn"),
+    (r"Unescaped '\\' in a string", "en \\ i teksten uten gyldig tegn etter"),
+    (r"Escaped character is not a Unicode scalar value|Invalid hex value", "ugyldig \\u-kode i teksten"),
+    (r"Invalid initial character for a key part", "ugyldig tegn i begynnelsen av en nøkkel"),
+    (r"Invalid value", "ugyldig verdi"),
+    (r"Invalid statement", "ugyldig linje"),
+    (r"Illegal character (.*)", r"ulovlig tegn \1 (en tekst som ikke er avsluttet?)"),
+    (r"Found invalid character (.*)", r"ugyldig tegn \1"),
+    (r"Cannot (mutate|redefine).*", "en tabell er definert på nytt"),
 ]
 
 
@@ -288,12 +288,12 @@ def load_toml(text: str, display: str) -> dict[str, Any]:
                 raise InputError(Problem(f"ugyldig TOML: nøkkelen «{clean_text(key)}» er oppgitt to ganger (linje "
                                          f"{first} og {second}); slå dem sammen eller fjern én", file=display,
                                          line=second)) from None
-        at = _AT.search(message)
+        at = re.search(_AT, message)
         line = int(at.group(1)) if at and at.group(1) else None
-        reason = _AT.sub("", message)
+        reason = re.sub(_AT, "", message)
         for pattern, words in _TOML_WORDS:
-            if pattern.match(reason):
-                reason = pattern.sub(words, reason)
+            if re.match(pattern, reason):
+                reason = re.sub(pattern, words, reason)
                 break
         if reason.startswith(("Cannot overwrite", "Cannot declare", "Duplicate")):
             reason = "en nøkkel eller tabell er oppgitt to ganger"
@@ -344,8 +344,8 @@ def _toml_line(text: str, path: tuple) -> int | None:
     return text.count("\n", 0, found.start()) + 1 if found else None
 
 
-_HEADER = re.compile(r"^\s*\[(\[?)\s*([^\[\]]+?)\s*\]\]?\s*(?:#.*)?$")
-_KEY = re.compile(r"^\s*((?:\"[^\"]*\"|'[^']*'|[A-Za-z0-9_\-]+)(?:\s*\.\s*(?:\"[^\"]*\"|'[^']*'|[A-Za-z0-9_\-]+))*)\s*=")
+_HEADER = r"^\s*\[(\[?)\s*([^\[\]]+?)\s*\]\]?\s*(?:#.*)?$"
+_KEY = r"^\s*((?:\"[^\"]*\"|'[^']*'|[A-Za-z0-9_\-]+)(?:\s*\.\s*(?:\"[^\"]*\"|'[^']*'|[A-Za-z0-9_\-]+))*)\s*="
 
 
 def _toml_key(raw: str) -> str:
@@ -368,7 +368,7 @@ def _toml_duplicate(text: str) -> tuple[str, int, int] | None:
         if depth > 0:  # inside a multi-line array
             depth += line.count("[") - line.count("]")
             continue
-        header = _HEADER.match(line)
+        header = re.match(_HEADER, line)
         if header:
             name = _toml_key(header.group(2))
             if not header.group(1):
@@ -379,7 +379,7 @@ def _toml_duplicate(text: str) -> tuple[str, int, int] | None:
                 keys = {k: v for k, v in keys.items() if not k.startswith(name + ".")}
             prefix = name + "."
             continue
-        match = _KEY.match(line)
+        match = re.match(_KEY, line)
         if not match:
             continue
         full = prefix + _toml_key(match.group(1))

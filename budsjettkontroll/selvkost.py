@@ -41,7 +41,7 @@ TYPE_TEXT = {"tak": "tak: gebyrinntektene kan ikke overstige selvkost",
 # --- parameters: published kalkylerente and the legal type of each område ------------------------------------
 
 class PublishedRate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     value: Decimal | None
     source: str | None = None
     url: str | None = None
@@ -55,7 +55,7 @@ class PublishedRate(BaseModel):
 
 
 class RateFile(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     parameter: Literal["kalkylerente"]
     unit: Literal["%"]
     values: dict[int, PublishedRate]
@@ -64,7 +64,7 @@ class RateFile(BaseModel):
 class DatedText(BaseModel):
     """A legal basis in force from one date to another (a law replaced, a paragraph reworded)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     text: str
     valid_from: dt.date | None = None
     valid_to: dt.date | None = None
@@ -75,7 +75,7 @@ class DatedText(BaseModel):
 
 
 class AreaType(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     # tak: the fee may not exceed selvkost; full: the fee shall cover selvkost and (selvkost being the measure) may not
     # exceed it either, so a «full» område is judged against both the floor and the ceiling
     type: Literal["tak", "full"]
@@ -107,7 +107,7 @@ def _period_text(h: DatedText) -> str:
 
 
 class AreaFile(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     parameter: Literal["selvkostomrader"]
     areas: dict[str, AreaType]
 

@@ -188,3 +188,60 @@ def test_a_cold_check_from_the_cache_prints_what_a_check_without_it_prints(tmp_p
     assert runs[0].stdout == runs[1].stdout == runs[2].stdout
     assert json.loads(runs[0].stdout)["summary"]["total"] > 0
     assert list((tmp_path / "cache").glob("rulepack-*.pickle"))
+
+
+# --- the compiled methods of dataclasses ---------------------------------------------------------------------------
+
+_DATACLASSES = '''
+import dataclasses, json, sys
+from dataclasses import dataclass, field
+from budsjettkontroll.buildcache import dataclass_code
+dataclass_code.install()
+
+@dataclass(frozen=True)
+class Line:
+    key: str
+    parts: tuple[str, ...] = ()
+    amounts: list[int] = field(default_factory=list, compare=False)
+
+@dataclass(order=True)
+class Year:
+    year: int
+    kind: str = "plan"
+
+a, b = Line("x", ("y",)), Line("x", ("y",), [1])
+out = {
+    "eq": a == b, "hash": hash(a) == hash(b), "repr": repr(b), "order": Year(2024) < Year(2025, "regnskap"),
+    "fields": [f.name for f in dataclasses.fields(Line)], "replace": repr(dataclasses.replace(a, key="z")),
+    "annotations": {k: repr(v) for k, v in Line.__init__.__annotations__.items()},
+    "qualname": Line.__init__.__qualname__, "frozen": False, "added": dataclass_code.added,
+    "patched": dataclasses.exec is not None if hasattr(dataclasses, "exec") else False,
+}
+try:
+    a.key = "y"
+except dataclasses.FrozenInstanceError:
+    out["frozen"] = True
+dataclass_code.save()
+print(json.dumps(out))
+'''
+
+
+def _dataclass_run(env: dict) -> dict:
+    done = subprocess.run([sys.executable, "-c", _DATACLASSES], capture_output=True, text=True, env=env, check=True)
+    return json.loads(done.stdout)
+
+
+def test_dataclasses_from_stored_code_behave_as_freshly_compiled_ones(tmp_path):
+    env = {**os.environ, "BUDSJETTKONTROLL_CACHE_DIR": str(tmp_path / "cache")}
+    env.pop("BUDSJETTKONTROLL_NO_CACHE", None)
+    off = _dataclass_run({**env, "BUDSJETTKONTROLL_NO_CACHE": "1"})
+    first, second = _dataclass_run(env), _dataclass_run(env)
+    assert off["patched"] is False and first["patched"] is True
+    assert first["added"] > 0 and second["added"] == 0  # the second process compiled nothing
+    for result in (first, second):
+        assert {k: v for k, v in result.items() if k not in ("added", "patched")} == \
+            {k: v for k, v in off.items() if k not in ("added", "patched")}
+    assert off["annotations"]["key"] == "<class 'str'>"  # evaluated, as dataclasses itself compiles them
+    entry, = (tmp_path / "cache").glob("dataclass-code-*.marshal")
+    entry.write_bytes(b"\x00garbage")
+    assert _dataclass_run(env)["repr"] == off["repr"]  # an unreadable table is compiled again

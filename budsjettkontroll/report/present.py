@@ -4,6 +4,7 @@ Norwegian words for statuses, the verdict first."""
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from ..budget import Budget
@@ -80,10 +81,25 @@ def display_path(path: str | None) -> str | None:
     annotations want: repository-relative paths), else as given."""
     if not path:
         return path
+    import os
+
+    try:
+        cwd = os.getcwd()
+    except OSError:
+        cwd = None
+    return _relative(path, cwd)
+
+
+@lru_cache(maxsize=512)
+def _relative(path: str, cwd: str | None) -> str:
+    """Resolving asks the file system for every folder of both paths; a report names the same few files dozens
+    of times."""
     from pathlib import Path
 
     try:
-        return Path(path).resolve().relative_to(Path.cwd().resolve()).as_posix()
+        if cwd is None:
+            raise OSError("no working directory")
+        return Path(path).resolve().relative_to(Path(cwd).resolve()).as_posix()
     except (ValueError, OSError):
         return Path(path).as_posix()
 

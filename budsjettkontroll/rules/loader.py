@@ -7,7 +7,6 @@ import json
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -76,7 +75,7 @@ class Pack:
 @lru_cache(maxsize=1)
 def rules_dir() -> Path:
     """Where the bundled packs are (asked for every parameter file a selvkost figure reads: looked up once)."""
-    return Path(str(resources.files("budsjettkontroll") / "rules"))
+    return Path(__file__).parent  # this module's folder, as importlib.resources would give it, without importing it
 
 
 def schema() -> dict[str, Any]:

@@ -16,13 +16,13 @@ SCHEMA_ID = "https://budsjettkontroll.no/schema/rule-pack.schema.json"
 
 
 class Reference(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     text: str = Field(min_length=1, description="Hjemmelen, f.eks. «kommuneloven § 14-18 andre ledd».")
     url: str | None = Field(None, description="Lenke til kilden (lovdata.no, regjeringen.no …).")
 
 
 class RuleSpec(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
                     description="Stabil, lesbar id, f.eks. KL-14-18-minimumsavdrag. Unik i pakken.")
     title: str = Field(min_length=1, description="Kort tittel på norsk.")
@@ -71,7 +71,7 @@ class RuleSpec(BaseModel):
 
 
 class PackSpec(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     pack: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", description="Pakkens navn, f.eks. lov.")
     version: str = Field(min_length=1, description="Pakkens versjon, f.eks. 2026.1.")
     title: str = Field(min_length=1)
