@@ -54,21 +54,21 @@ def code_digest() -> str:
     if digest is None:
         h = hashlib.blake2b(digest_size=16)
         h.update(f"{FORMAT}|{sys.version}|{sys.implementation.cache_tag}".encode())
-        root = Path(__file__).resolve().parent
+        root = str(Path(__file__).resolve().parent)
         for path in sorted(_modules(root)):
             try:
                 st = os.stat(path)
             except OSError:
                 continue
-            h.update(f"|{os.path.relpath(path, root)}:{st.st_size}:{st.st_mtime_ns}".encode())
+            h.update(f"|{path[len(root):]}:{st.st_size}:{st.st_mtime_ns}".encode())
         for name in _LIBRARIES:
             h.update(f"|{name}={_library_stamp(name)}".encode())
         digest = _state["code"] = h.hexdigest()
     return digest
 
 
-def _modules(root: Path) -> list[str]:
-    out, stack = [], [str(root)]
+def _modules(root: str) -> list[str]:
+    out, stack = [], [root]
     while stack:
         with os.scandir(stack.pop()) as entries:
             for entry in entries:

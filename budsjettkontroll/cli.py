@@ -14,6 +14,15 @@ from typing import Annotated, Optional
 
 from .buildcache import dataclass_code
 
+# Commands that run once and exit: Python's cyclic garbage collector would walk the hundreds of thousands of objects
+# pandas, pandera and pydantic create at import again and again (a tenth of a cold `check`), and the process frees
+# everything at exit anyway. Off from the first import on; a batch over many packages turns it back on (see
+# _check_batch); `serve` keeps it.
+ONE_SHOT = ("check", "amend")
+if sys.argv[1:2] and sys.argv[1] in ONE_SHOT:
+    import gc
+
+    gc.disable()
 dataclass_code.install()  # before typer, rich and pandera define theirs (see buildcache.DataclassCode)
 
 import typer  # noqa: E402
@@ -153,7 +162,6 @@ def check(
 
     from .config import packages_of, resolve_settings
     from .rules.engine import _wanted
-    from .waivers import apply_waivers, load_waivers
 
     try:
         settings = resolve_settings({
@@ -174,15 +182,23 @@ def check(
             raise typer.Exit(0)
     options = Options(tolerance=Decimal(str(settings.tolerance)) if settings.tolerance is not None else None,
                       select=settings.select, ignore=settings.ignore)
-    from .batch import is_batch_dir, usable_cores
+    if any(p is not None for p in targets):  # the bundled budget (no path) is one package, never a batch
+        from .batch import is_batch_dir, usable_cores
 
-    if any(p is not None and is_batch_dir(Path(p)) for p in targets):
-        raise typer.Exit(_check_batch([Path(p) for p in targets], settings, options, extra_pack, verbose, output,
-                                      force, jobs if jobs is not None else usable_cores()))
+        if any(p is not None and is_batch_dir(Path(p)) for p in targets):
+            raise typer.Exit(_check_batch([Path(p) for p in targets], settings, options, extra_pack, verbose, output,
+                                          force, jobs if jobs is not None else usable_cores()))
     try:
-        accepted = load_waivers(settings.waivers) if settings.waivers else []
+        accepted = None
+        if settings.waivers:  # without a waiver file there is nothing to apply (and nothing to import)
+            from .waivers import load_waivers
+
+            accepted = load_waivers(settings.waivers)
         results = [run_check(load_package(p), options, settings.policy, extra_packs=extra_pack) for p in targets]
-        apply_waivers(results, accepted, wanted=lambda rule: _wanted(rule, options))
+        if accepted is not None:
+            from .waivers import apply_waivers
+
+            apply_waivers(results, accepted, wanted=lambda rule: _wanted(rule, options))
         name = settings.format or choose_format(None, output)
         from .report.settings import from_settings
 
@@ -526,12 +542,6 @@ def _packs(names: list[str] | None):
     if names:
         return [load_pack(n) for n in names]
     return [load_pack(p) for p in sorted(rules_dir().glob("*.yaml"))]
-
-
-# Commands that run once and exit: Python's cyclic garbage collector would walk the hundreds of thousands of objects
-# pandas, pandera and pydantic create at import again and again (a tenth of a cold `check`), and the process frees
-# everything at exit anyway. A batch over many packages turns it back on (see _check_batch); `serve` keeps it.
-ONE_SHOT = ("check", "amend")
 
 
 def degrade_unencodable_output() -> None:
