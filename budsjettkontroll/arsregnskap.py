@@ -89,6 +89,7 @@ def _result(f: Facts, year: int, prefix: str, lines: tuple[str, ...], computed: 
         if value is not None:
             return value, 0
     if _printed(f, tdef, "arets_budsjettavvik", year) is None:
+        f.get(f"{prefix}_{lines[0]}", year)  # read through the facts, so «ikke vurdert» names this line or its column
         return None, 0
     value, terms = from_parts(f, f"{prefix}_{computed}", year)
     return value, terms
@@ -110,7 +111,7 @@ def arsavslutning_merforbruk(f: Facts, year: int) -> Amount | None:
 
 
 @figure("arsavslutning_merforbruk_ledd", unit="ledd", label="leddene avrundingen gjelder for merforbruket etter "
-        "strykninger", inputs=(f"table:{DRIFT}", *table_facts(DRIFT)))
+        "strykninger", inputs=("arsavslutning_merforbruk", f"table:{DRIFT}", *table_facts(DRIFT)))
 def arsavslutning_merforbruk_ledd(f: Facts, year: int) -> int | None:
     """0 when the result line is printed (a printed merforbruk is a stated one); else the printed lines it adds."""
     value, terms = _result(f, year, "arsd", _DRIFT_RESULT, "fremfort_merforbruk")
@@ -127,7 +128,7 @@ def arsavslutning_udekket(f: Facts, year: int) -> Amount | None:
 
 
 @figure("arsavslutning_udekket_ledd", unit="ledd", label="leddene avrundingen gjelder for udekket beløp etter "
-        "strykninger", inputs=(f"table:{INVESTERING}", *table_facts(INVESTERING)))
+        "strykninger", inputs=("arsavslutning_udekket", f"table:{INVESTERING}", *table_facts(INVESTERING)))
 def arsavslutning_udekket_ledd(f: Facts, year: int) -> int | None:
     """0 when the result line is printed; else the printed lines it adds."""
     value, terms = _result(f, year, "arsi", _INV_RESULT, "fremfort_udekket")
