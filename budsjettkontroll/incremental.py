@@ -16,6 +16,7 @@ from typing import Any
 from .budget import Budget, Row, Table
 from .catalogue import TABLES
 from .check import CheckResult, packs_for, run_check
+from .derive import FIGURES, Facts, _Failed
 from .findings import FAIL, NOT_EVALUATED, PASS
 
 # budsjett.toml fields the engine itself uses (which years exist and are judged, the printed sign): a change there
@@ -90,4 +91,31 @@ def recheck(base: CheckResult, budget: Budget) -> CheckResult:
     if any(name not in graph and not name.startswith("meta:") for name in changed):
         return run_check(budget, options, base.policy)
     again = graph.rules_depending_on(changed)
-    return run_check(budget, options, base.policy, reuse=(earlier, again))
+    facts = Facts(budget, options.tolerance if options.tolerance is not None else Decimal(1))
+    _seed(facts, base.facts, graph, graph.dependents(changed) | changed)
+    return run_check(budget, options, base.policy, reuse=(earlier, again), facts=facts)
+
+
+def _seed(facts: Facts, earlier: Facts, graph, affected: set[str]) -> None:
+    """Give `facts` the figures and collections `earlier` (the base's) has computed whose inputs are not among the
+    changed ones or what depends on them: the same values a computation would give (they are pure functions of
+    their declared inputs, which tests/test_engine_graph.py holds every figure to), so they are not computed again.
+    Only what the graph knows is given; a figure that failed is computed again, so its error is its own."""
+    from .rules.graph import collection_node
+
+    if earlier.budget.meta.years != facts.budget.meta.years or earlier.tolerance_per_term != facts.tolerance_per_term:
+        return
+    for key, value in earlier._cache.items():
+        name = key[0] if key.__class__ is tuple and key and key[0].__class__ is str else None
+        if name is None or type(value) is _Failed:
+            continue
+        if name in FIGURES:
+            if name in graph and name not in affected:
+                facts._cache[key] = value
+        elif name.startswith(_COLLECTION) and key[1] is None:
+            node = collection_node(name[len(_COLLECTION):])
+            if node in graph and node not in affected:
+                facts._cache[key] = value
+
+
+_COLLECTION = "#collection:"  # Facts.items' key for a collection

@@ -431,3 +431,26 @@ def test_a_budget_copy_is_a_deep_copy_row_by_row():
     odd = Row("x", None, 1, {2024: Decimal("1.0")}, group=["del", 1])
     odd_copy = copy.deepcopy(odd)
     assert odd_copy == odd and odd_copy.group is not odd.group and str(odd_copy.values[2024]) == "1.0"
+
+
+@pytest.mark.parametrize("stem", ["selvkost", "drift", "investering", "nokkeltall"])
+def test_recheck_computes_again_what_a_change_reaches_and_keeps_the_rest(stem):
+    """The re-check starts from the base's figures and collections that the change does not reach (the graph's
+    dependents): a change to the selvkost table gives the selvkost findings and sections a full check gives, and a
+    change to drift or investering keeps the selvkost areas as they were; a full check gives the same either way."""
+    from budsjettkontroll.incremental import recheck
+    from budsjettkontroll.report import jsonout
+
+    base = load_package(EKSEMPEL)
+    base_result = run_check(base)
+    changed = base.copy()
+    row = next(r for r in changed.tables[stem].rows if r.values.get(2025) is not None)
+    row.values[2025] += 500
+    fast, full = recheck(base_result, changed), run_check(changed)
+    assert _as_json(fast) == _as_json(full)
+    assert jsonout.render([fast], {}) == jsonout.render([full], {})
+    kept = ("#collection:selvkost_omrader", None)
+    if stem in ("drift", "investering"):  # the selvkost areas read neither
+        assert fast.facts._cache.get(kept) is base_result.facts._cache[kept]
+    elif stem == "selvkost":
+        assert fast.facts._cache.get(kept) is not base_result.facts._cache[kept]
