@@ -796,6 +796,8 @@ def _drop_stated_figures(budget: Budget, notes: list[str]) -> None:
 def balance(base: Budget, base_facts: Facts, amended_facts: Facts, changes: list[ResolvedChange],
             derived: list[DerivedLine]) -> list[YearBalance]:
     """Fremført til inndekning per plan year before and after, and what each change contributes to it."""
+    from dataclasses import replace
+
     plan = base.meta.plan_years
     groups: list[tuple[int | None, str, list[Change]]] = []
     for ch in changes:
@@ -809,7 +811,11 @@ def balance(base: Budget, base_facts: Facts, amended_facts: Facts, changes: list
         if not group:
             effects.append((number, text, {}))
             continue
-        f = Facts(apply_changes(_tables_copy(base), group, in_place=True))
+        changed = apply_changes(_tables_copy(base), group, in_place=True)
+        # the two lines read here are derived from their own schedules alone (Facts derives each schedule's lines
+        # from its rows): the other schedules are left out of these facts, which are asked for nothing else
+        f = Facts(replace(changed, tables={s: t for s, t in changed.tables.items() if s in BALANCE_SCHEDULES},
+                          views=[]))
         effects.append((number, text, {y: (_diff(f, base_facts, "drift_fremfort_merforbruk", y),
                                            _diff(f, base_facts, "inv_fremfort_udekket", y)) for y in plan}))
     out = []
@@ -821,6 +827,9 @@ def balance(base: Budget, base_facts: Facts, amended_facts: Facts, changes: list
                                base_facts.get("inv_fremfort_udekket", year),
                                amended_facts.get("inv_fremfort_udekket", year), causes))
     return out
+
+
+BALANCE_SCHEDULES = ("drift", "investering")  # drift_fremfort_merforbruk and inv_fremfort_udekket come from these
 
 
 def _tables_copy(budget: Budget) -> Budget:

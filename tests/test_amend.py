@@ -743,3 +743,28 @@ def test_avskrivningstid_from_the_premises_is_named_as_such(asker, tmp_path):
     (line,) = [d for d in result.derived if d.kind == AVSKRIVNINGER and d.label == "Avskrivninger"]
     assert line.amounts == {2026: 1600, 2027: 1600}
     assert "lineært over 50 år (forutsetningene i forslaget)" in line.explanation
+
+
+def test_balance_per_change_reads_drift_and_investering_alone():
+    """amend.balance derives each change's facts from § 5-4 and § 5-5 only: fremført til inndekning is the same as
+    from every schedule, for every bundled proposal, change and plan year."""
+    from dataclasses import replace
+
+    from budsjettkontroll.adjust import apply_changes
+    from budsjettkontroll.amend import BALANCE_SCHEDULES, _tables_copy, build, user_changes
+    from budsjettkontroll.amendment import load_amendment
+    from budsjettkontroll.derive import Facts
+
+    base = load_package("asker-hp-2024-2027")
+    for proposal in bundled_amendments():
+        _, changes, derived, _, _ = build(base, load_amendment(proposal))
+        for change in changes:
+            own = user_changes(base, change) + [c for d in derived if d.source == change.number and d.balance
+                                                for c in d.changes()]
+            full = apply_changes(_tables_copy(base), own, in_place=True)
+            alone = replace(full, tables={s: t for s, t in full.tables.items() if s in BALANCE_SCHEDULES})
+            every, two = Facts(full), Facts(alone)
+            for year in base.meta.plan_years:
+                for name in ("drift_fremfort_merforbruk", "inv_fremfort_udekket"):
+                    assert (type(every.get(name, year)), every.get(name, year)) == \
+                        (type(two.get(name, year)), two.get(name, year))

@@ -45,6 +45,7 @@ def dumps(obj: Any, indent: int = 2, default: Callable[[Any], Any] = str) -> str
     pads: list[str] = []
     encode, int_text = encode_basestring, int.__repr__
     keys: dict[Any, str] = {}  # a key as written, with «": "»: a report repeats the same few keys thousands of times
+    named = keys.get
 
     def pad(level: int) -> str:
         while len(pads) <= level:
@@ -52,61 +53,78 @@ def dumps(obj: Any, indent: int = 2, default: Callable[[Any], Any] = str) -> str
         return pads[level]
 
     def write(o: Any, level: int) -> None:
-        if isinstance(o, str):
-            append(encode_basestring(o))
+        kind = o.__class__
+        if kind is dict:  # containers first: scalars inside containers are written by write_list/write_dict
+            write_dict(o, level)
+        elif kind is list:
+            write_list(o, level)
+        elif isinstance(o, str):
+            append(encode(o))
         elif o is None or o is True or o is False:
             append(_WORDS[o])
         elif isinstance(o, int):
-            append(int.__repr__(o))
+            append(int_text(o))
         elif isinstance(o, float):
             append(_float(o))
         elif isinstance(o, (list, tuple)):
-            if not o:
-                append("[]")
-                return
-            inner = pad(level + 1)
-            sep = "," + inner
-            lead = "[" + inner
-            for value in o:  # the scalars written here (exact types only), the rest by write()
-                kind = value.__class__
-                if kind is str:
-                    append(lead + encode(value))
-                elif kind is int:
-                    append(lead + int_text(value))
-                elif value is None or kind is bool:
-                    append(lead + _WORDS[value])
-                else:
-                    append(lead)
-                    write(value, level + 1)
-                lead = sep
-            append(pad(level) + "]")
+            write_list(o, level)
         elif isinstance(o, dict):
-            if not o:
-                append("{}")
-                return
-            inner = pad(level + 1)
-            sep = "," + inner
-            lead = "{" + inner
-            for key, value in o.items():
-                name = keys.get(key)  # only str keys are kept, and no other key equals a str
-                if name is None:
-                    name = encode(_key(key)) + ": "
-                    if key.__class__ is str:
-                        keys[key] = name
-                kind = value.__class__
-                if kind is str:
-                    append(lead + name + encode(value))
-                elif kind is int:
-                    append(lead + name + int_text(value))
-                elif value is None or kind is bool:
-                    append(lead + name + _WORDS[value])
-                else:
-                    append(lead + name)
-                    write(value, level + 1)
-                lead = sep
-            append(pad(level) + "}")
+            write_dict(o, level)
         else:
             write(default(o), level)
+
+    def write_list(o: Any, level: int) -> None:
+        if not o:
+            append("[]")
+            return
+        inner = pads[level + 1] if len(pads) > level + 1 else pad(level + 1)
+        sep = "," + inner
+        lead = "[" + inner
+        for value in o:  # the scalars written here (exact types only), the rest by write()
+            kind = value.__class__
+            if kind is str:
+                append(lead + encode(value))
+            elif kind is int:
+                append(lead + int_text(value))
+            elif value is None or kind is bool:
+                append(lead + _WORDS[value])
+            else:
+                append(lead)
+                write(value, level + 1)
+            lead = sep
+        append(pad(level) + "]")
+
+    def write_dict(o: Any, level: int) -> None:
+        if not o:
+            append("{}")
+            return
+        inner = pads[level + 1] if len(pads) > level + 1 else pad(level + 1)
+        sep = "," + inner
+        lead = "{" + inner
+        for key, value in o.items():
+            name = named(key)  # only str keys are kept, and no other key equals a str
+            if name is None:
+                name = encode(_key(key)) + ": "
+                if key.__class__ is str:
+                    keys[key] = name
+            kind = value.__class__
+            if kind is str:
+                append(lead + name + encode(value))
+            elif kind is int:
+                append(lead + name + int_text(value))
+            elif value is None or kind is bool:
+                append(lead + name + _WORDS[value])
+            elif kind is dict:
+                append(lead + name)
+                write_dict(value, level + 1)
+            elif kind is list:
+                append(lead + name)
+                write_list(value, level + 1)
+            else:
+                append(lead + name)
+                write(value, level + 1)
+            lead = sep
+        append(pads[level] + "}")
 
     write(obj, 0)
     return "".join(out)
