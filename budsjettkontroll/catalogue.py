@@ -7,12 +7,18 @@ Bruk av …): it is computed only when a gross line is given.
 
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from .errors import InputError
 from .labels import closest, closest_sum, looks_like_sum, normalise
+
+# The line number a schedule prints before a name («1 Rammetilskudd», «3a Herav …», «25. Fremført …», «7)»): not
+# part of the name. At most three digits and one letter, then «.» or «)» or a space, then the name.
+PRINTED_LINE_NUMBER = re.compile(r"\s*\d{1,3}[a-zA-Z]?(?:[.)]\s*|\s+)(?=[^\d\s.,])")
 
 ALIASES_FILE = "catalogue_aliases.yaml"
 # Sections of the alias file that apply to several schedules (the lines § 5-4 and § 5-6 share).
@@ -139,6 +145,9 @@ class TableDef:
         which would count the total twice."""
         if (line := self.match(label)) is not None:
             return line, None, None
+        if (number := PRINTED_LINE_NUMBER.match(label)) is not None:
+            # «1 Rammetilskudd», «3a Herav …», «25. Fremført …»: the forskrift's line number printed in the name
+            return self.resolve(label[number.end():])
         if self.reading is not None and (found := self.reading.resolve(self, label)) is not None:
             return found
         if looks_like_sum(label):

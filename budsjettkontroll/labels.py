@@ -30,6 +30,29 @@ def _words(label: str) -> str:
     return " ".join(_NOT_WORD.sub(" ", text).split())
 
 
+# Headings the forskrift's schedules print between their lines, with no amounts (kommuner print them with blank or
+# «-» cells): never a line of their own. Compared as normalised words; a trailing colon does not matter.
+_HEADINGS = {
+    "disponering eller dekning av netto driftsresultat", "disp eller dekning av netto driftsresultat",
+    "disponering eller dekning av netto driftsresultatet", "driftsinntekter", "driftsutgifter",
+    "finansinntekter", "finansutgifter", "finansinntekter og utgifter", "finansinntekter og finansutgifter",
+    "finansinntekter og finansutgifter", "investeringsutgifter", "investeringsinntekter", "finansiering",
+    "finansiert slik", "spesifikasjon fond", "herav", "disponering eller dekning av netto driftsresultat",
+    "disponering eller dekning av netto driftsresultat",
+}
+
+
+# «Alle tal i heile 1000», «Beløp i 1000 kr», «Tall i hele tusen kroner»: the unit, printed as a row of the table.
+_UNIT_ROW = re.compile(r"(alle )?(tal|tall|beløp|belop|beløpa)( er)? i (heile |hele )?(1 ?000|tusen)( kr| kroner| nok)?")
+
+
+def is_heading(label: str) -> bool:
+    """«Disponering eller dekning av netto driftsresultat», «Driftsinntekter:» …: a heading of the schedule; or
+    the unit in 1000 kr printed as a row («Alle tal i heile 1000»), which is the unit the package has."""
+    words = _words(label)
+    return words in _HEADINGS or bool(_UNIT_ROW.fullmatch(words))
+
+
 def looks_like_sum(label: str) -> bool:
     """«Sum …», «Som …» (a typo seen in print), «Totalt», «Korrigert sum …», «… i alt»: a total, not an area."""
     words = _words(label)
@@ -73,7 +96,7 @@ def traits(label: str) -> Traits:
         flow = "bruk"
     elif re.search(r"\bfr[ae]mf[oø]rt", w):
         flow = "fremfort"
-    elif re.search(r"\bdekning\b", w) and re.search(r"forbruk|udek", w):
+    elif re.search(r"\bdekning\b", w) and re.search(r"forbruk|udek|\bikk(?:j)?e dekk", w):
         flow = "dekning"
     else:
         flow = None
@@ -89,7 +112,7 @@ def traits(label: str) -> Traits:
         result = "mindreforbruk"
     elif re.search(r"me(?:i)?rforbruk", w):
         result = "merforbruk"
-    elif re.search(r"\budek", w):
+    elif re.search(r"\budek|\bikk(?:j)?e dekk", w):  # «udekket», «udekt», nynorsk «ikkje dekka beløp»
         result = "udekket"
     else:
         result = None

@@ -47,7 +47,8 @@ def parse_amount(text: object, *, dash_is_zero: bool = False) -> int | None:
     if cleaned == "-":
         if dash_is_zero:
             return 0
-        raise AmountError("«-» uten tall; skriv 0 (eller la cellen stå tom når tallet ikke er gitt)")
+        raise AmountError("«-» uten tall; skriv 0 (eller la cellen stå tom når tallet ikke er gitt), eller sett "
+                          "`dash_is_zero = true` i budsjett.toml når «-» i tabellene betyr 0")
     if _INTEGER.fullmatch(cleaned):
         if len(cleaned.lstrip("+-")) > MAX_DIGITS:
             raise AmountError(f"«{raw.strip()}» har mer enn {MAX_DIGITS} sifre; beløp er i hele tusen kroner")

@@ -78,7 +78,8 @@ class AvvikCell:
 # «opprbudsjett», «justert_budsjett» → «justertbudsjett»), and the kind they name.
 _BUDGET = r"(budsjett|budsj|budget|budsjet)?"
 _KIND_WORDS = (
-    ("regnskap", re.compile(r"(regnskap|rekneskap|regnskab|regn|rekn|r|rr|regnskapstal|regnskapstall)")),
+    # «Regnskap i fjor» (Giske's årsrapport: last year's accounts beside this year's columns) is a regnskap
+    ("regnskap", re.compile(r"(regnskap|rekneskap|regnskab|regn|rekn|r|rr|regnskapstal|regnskapstall)(ifjor)?")),
     ("opprinnelig", re.compile(r"(oppr|opprinnelig|opprinneleg|opphavleg|opph)" + _BUDGET)),
     ("revidert", re.compile(r"(rev|revidert|regulert|reg|justert|just|endret|endra|korrigert)" + _BUDGET)),
     ("plan", re.compile(r"(økonomiplan|økplan|øp|okonomiplan|okplan|økonomiplanår|årsbudsjett|arsbudsjett|handlingsprogram"
@@ -289,7 +290,71 @@ def header_index(rows: list[list[Any]]) -> int:
     for i, cells in enumerate(rows[:_TITLE_ROWS]):
         if any(str(c).strip().lstrip("\ufeff").lower() == "linje" for c in cells if c is not None):
             return i if all(is_title_row(r) for r in rows[:i]) else 0
-    return 0
+    # no «linje»: a table copied as printed heads its first column with the table's own name («Økonomiske
+    # oversikter»); its header is the first row with two or more cells below title rows only
+    return next((i for i, cells in enumerate(rows[:_TITLE_ROWS]) if not is_title_row(cells)), 0)
+
+
+_LABEL = "linje"
+_OTHER_FIRST_COLUMNS = {"del", "område", "omrade"}  # columns a package may put first (investering_fordeling, selvkost)
+
+
+def two_row_header(rows: list[list[Any]], start: int, notes: list[str], where: str, line: int) -> tuple[list[Any], int]:
+    """The header and how many rows it takes. A header printed over two rows, the kind above the year
+    («Regnskap» over «2022», «Regnskap i fjor» over «2021», as Giske's årsrapport prints its schedules), is joined
+    cell by cell («Regnskap 2022») with a note: only when the first row names no year and the second row holds
+    nothing but bare years (or blanks) under filled cells of the first, besides its first cell."""
+    top = rows[start]
+    if start + 1 >= len(rows) or any(parse_head(c) is not None for c in top):
+        return top, 1
+    below = rows[start + 1]
+    years = [i for i, c in enumerate(below) if i > 0 and c is not None and str(c).strip() != ""]
+    if not years or any(not _YEAR_ONLY.fullmatch(str(below[i])) or i >= len(top) or top[i] is None
+                        or str(top[i]).strip() == "" for i in years):
+        return top, 1
+    joined = list(top) + [None] * (len(below) - len(top))
+    for i in years:
+        joined[i] = f"{' '.join(str(top[i]).split())} {str(below[i]).strip()}"
+    first = below[0] if below else None
+    if first is not None and str(first).strip() and top and top[0] is not None and str(top[0]).strip():
+        joined[0] = f"{' '.join(str(top[0]).split())} {' '.join(str(first).split())}"
+    notes.append(f"{where}:{line}: overskriften står på to rader; kolonnene er lest som "
+                 + ", ".join(f"«{joined[i]}»" for i in years))
+    return joined, 2
+
+
+_NUMBER_CELL = re.compile(r"\s*\d{1,3}[a-zA-Z]?[.)]?\s*")
+
+
+def label_column(raw: RawTable) -> RawTable:
+    """The line names when no column is called «linje»: a table copied as printed heads its name column with its
+    own title («Økonomiske oversikter», «Løyvingsoversikt drift B - …»), never «linje». The first column that is
+    no year is read as the names, with a note; a first column of line or area numbers only («Ramme», «Nr»: 1, 2,
+    … 12, blank beside the sum) before a text column is set aside with a note, and the text column is the names."""
+    header, heads = raw.header, raw.heads
+    if _LABEL in header or not header or 0 in heads or header[0] in _OTHER_FIRST_COLUMNS:
+        return raw
+    firsts = [cells[0] if cells else None for _, cells in raw.rows]
+    numbers = [c for c in firsts if c is not None and str(c).strip() != ""]
+    seconds = [cells[1] for _, cells in raw.rows if len(cells) > 1 and not is_blank_cell(cells[1])]
+    if (len(header) > 1 and 1 not in heads and header[1] not in _OTHER_FIRST_COLUMNS and numbers and seconds
+            and all(_NUMBER_CELL.fullmatch(str(c)) for c in numbers)
+            and not all(_NUMBER_CELL.fullmatch(str(c)) for c in seconds)):
+        raw.notes.append(f"{raw.file}:1: første kolonne «{raw.printed[0] or '(tom)'}» har bare linje- eller "
+                         f"områdenummer og er satt til side; kolonnen «{raw.printed[1] or '(tom)'}» er lest som "
+                         "linjenavn («linje»)")
+        raw.header = [_LABEL, *header[2:]]
+        raw.printed = raw.printed[1:]
+        raw.heads = {i - 1: h for i, h in heads.items()}
+        raw.rows = [(line, list(cells[1:])) for line, cells in raw.rows]
+        return raw
+    raw.notes.append(f"{raw.file}:1: første kolonne «{raw.printed[0] or '(tom)'}» er lest som linjenavn («linje»)")
+    raw.header = [_LABEL, *header[1:]]
+    return raw
+
+
+def is_blank_cell(cell: Any) -> bool:
+    return cell is None or str(cell).strip() == ""
 
 
 def read_csv(path: Path, stem: str, display: str) -> RawTable:
@@ -322,8 +387,10 @@ def read_csv(path: Path, stem: str, display: str) -> RawTable:
     for line, cells in found[:start]:
         notes.append(f"{display}:{line}: «{' '.join(c.strip() for c in cells if c.strip())}» er lest som tittel "
                      "over overskriftsraden og hoppet over")
-    header, heads, printed = normalise_header(found[start][1], notes, display)
-    return set_aside_known_columns(RawTable(stem, display, header, found[start + 1:], notes, heads, printed))
+    cells, taken = two_row_header([c for _, c in found], start, notes, display, found[start][0])
+    header, heads, printed = normalise_header(cells, notes, display)
+    raw = label_column(RawTable(stem, display, header, found[start + taken:], notes, heads, printed))
+    return set_aside_known_columns(raw)
 
 
 def _unguarded(cell: str) -> str:
@@ -433,8 +500,11 @@ def read_sheet(ws, stem: str, display: str, formula_ws=None) -> RawTable:
         title = " ".join(str(c).strip() for c in cells if _filled(c))
         notes.append(f"{where}:{line}: «{title}» er lest som tittel over overskriftsraden og hoppet over")
     header_row, header_cells = found[start]
+    header_cells, taken = two_row_header([c for _, c in found], start, notes, where, header_row)
     header, heads, printed = normalise_header(header_cells, notes, where)
     fill = _merged(ws, header_row, header, where, notes)
+    if taken == 2:
+        header_row = found[start + 1][0]  # the year row is part of the header
     if formula_ws is not None:
         _refuse_formulas_without_value(ws, formula_ws, where)
     width = len(header_cells)
@@ -444,7 +514,7 @@ def read_sheet(ws, stem: str, display: str, formula_ws=None) -> RawTable:
         if line > header_row:
             values = by_line.get(line) or [None] * width
             rows.append((line, [fill.get((line, c + 1), v) for c, v in enumerate(values)]))
-    return set_aside_known_columns(RawTable(stem, where, header, rows, notes, heads, printed))
+    return set_aside_known_columns(label_column(RawTable(stem, where, header, rows, notes, heads, printed)))
 
 
 def _refuse_formulas_without_value(ws, formula_ws, where: str) -> None:

@@ -13,11 +13,16 @@ from pandera.errors import SchemaErrors
 from ..budget import Row, Table
 from ..catalogue import TABLES, TableDef
 from ..errors import Problem
-from ..labels import normalise
+from ..labels import is_heading, normalise
 from ..numbers import PLAIN_AMOUNT, AmountError, is_blank, parse_amount, parse_decimal
 from ..readers import RawTable
 
 LABEL, KEY, LINE, NORM, GROUP = "linje", "_key", "_line", "_norm", "del"
+
+
+def _is_dash(value: object) -> bool:
+    """A cell that prints only a dash (zero or nothing, as kommuner print it): «-», «–», «−»."""
+    return isinstance(value, str) and value.strip() in ("-", "–", "−", "—")
 
 
 def _amount_ok(value: object, decimals: bool, dash_is_zero: bool) -> bool:
@@ -100,6 +105,7 @@ def _columns(raw: RawTable) -> tuple[dict[str, list] | None, list[Problem]]:
             problems.append(Problem(f"kolonnen «{name}» står to ganger", file=raw.file, line=1, table=raw.stem))
         seen.add(name)
     records = []
+    set_aside: list[int] = []
     for line, cells in _join_wrapped(raw, table):
         cells = list(cells) + [None] * (len(header) - len(cells))
         if len(cells) > len(header) and any(not is_blank(c) for c in cells[len(header):]):
@@ -110,6 +116,12 @@ def _columns(raw: RawTable) -> tuple[dict[str, list] | None, list[Problem]]:
         values = [record.get(n) for n in header if n not in (LABEL, GROUP, table.area_column)]
         if label.endswith(":") and all(is_blank(v) for v in values):
             continue  # a heading such as "Herav:"
+        if all(is_blank(v) or _is_dash(v) for v in values) and (not label or is_heading(label)) \
+                and table.match(label) is None:
+            # a printed rule («- - - -» under no name) or a heading of the forskrift's schedules printed with
+            # dashes («Disponering eller dekning av netto driftsresultat - - - -»): no line, no amounts
+            set_aside.append(line)
+            continue
         record[LABEL] = label
         record[NORM] = normalise(label)
         match, note, refused = table.resolve(label)
@@ -125,6 +137,9 @@ def _columns(raw: RawTable) -> tuple[dict[str, list] | None, list[Problem]]:
             area = record[table.area_column]
             record[table.area_column] = None if is_blank(area) else " ".join(str(area).split())
         records.append({k: (None if isinstance(v, str) and v.strip() == "" else v) for k, v in record.items()})
+    if set_aside:
+        raw.notes.append(f"{raw.file}: linje {', '.join(map(str, set_aside))}: skillelinjer og overskrifter uten beløp "
+                         "(bare «-» eller tomme celler) er hoppet over")
     if table.reading is not None:  # årsavslutning: a repeated net line is its specification, … (arsavslutning.py)
         raw.notes.extend(table.reading.relabel(records, KEY, NORM, LABEL, LINE, raw.file))
     columns = [*dict.fromkeys([LABEL, NORM, KEY, LINE, *[n for n in header if n]])]

@@ -1,0 +1,243 @@
+"""Issue 12's acceptance trial: real schedules of a kommune the tool was not built on (Giske; tests/realworld_unseen/,
+SOURCES.md there), transcribed cell for cell as printed (thousands separators, «-», «- 3 901», line numbers, a
+header over two rows, a first column headed by the table's title, rule rows and the unit as a row), run as a new
+user would: budsjett.toml says kommune, title and, where the table prints «-» for zero, dash_is_zero.
+
+Each package: no traceback, no bad input, no error-severity finding on a column the source shows balancing, and
+each anomaly SOURCES.md lists is in the report. The mechanisms the trial needed are then tested on Asker reprinted
+the same way: the findings must not change."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from budsjettkontroll.catalogue import TABLES
+from budsjettkontroll.check import run_check
+from budsjettkontroll.cli import app
+from budsjettkontroll.labels import is_heading
+from budsjettkontroll.package import load_package
+
+from .conftest import ASKER_DIR
+
+UNSEEN = Path(__file__).parent / "realworld_unseen"
+PACKAGES = sorted(p.name for p in UNSEEN.iterdir() if (p / "budsjett.toml").is_file())
+
+
+def _check(path: Path | str) -> tuple[int, dict, str]:
+    result = CliRunner().invoke(app, ["check", str(path), "--format", "json"])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert "Traceback" not in result.output
+    return result.exit_code, json.loads(result.stdout) if result.exit_code in (0, 1) else {}, result.output
+
+
+def _failing(report: dict, severity: str | None = None, rule: str | None = None) -> list[dict]:
+    return [f for f in report["findings"] if f["status"] == "fail" and (severity is None or f["severity"] == severity)
+            and (rule is None or f["rule"] == rule)]
+
+
+def test_the_trial_has_packages_and_a_sources_note():
+    assert len(PACKAGES) >= 3
+    sources = (UNSEEN / "SOURCES.md").read_text(encoding="utf-8")
+    for name in PACKAGES:
+        assert f"## {name}/" in sources, name
+
+
+@pytest.mark.parametrize("name", PACKAGES)
+def test_read_as_printed_without_a_traceback_bad_input_or_a_false_error(name):
+    code, report, output = _check(UNSEEN / name)
+    assert code in (0, 1), output
+    assert not _failing(report, "error"), [(f["rule"], f["year"], f.get("column"), f["message"])
+                                           for f in _failing(report, "error")]
+    assert not report["summary"].get("internal_errors")
+    # what a user wrote: no sign convention and no [years]; the headers and the identities say them
+    toml = (UNSEEN / name / "budsjett.toml").read_text(encoding="utf-8")
+    assert "sign" not in toml and "[years]" not in toml
+
+
+def test_giske_2022_regnskap_two_row_header_title_column_line_numbers_and_signs():
+    """The årsrapport's Løyvingsoversikt - Drift 2022: «Regnskap»/«Reg. budsjett»/«Oppr.budsjett»/«Regnskap i fjor»
+    above 2022/2022/2022/2021, names with their line numbers, incomes positive with netto finansutgifter negative."""
+    budget = load_package(UNSEEN / "giske-2022-regnskap")
+    notes = "\n".join(budget.notes)
+    assert ("overskriften står på to rader; kolonnene er lest som «Regnskap 2022», «Reg. budsjett 2022», "
+            "«Oppr.budsjett 2022», «Regnskap i fjor 2021»") in notes
+    assert "første kolonne «Økonomiske oversikter Løyvingsoversikt - drift (regnskap)» er lest som linjenavn" in notes
+    assert "linje 8, 13, 20, 23, 24, 32: skillelinjer og overskrifter uten beløp" in notes
+    sign = [n for n in budget.notes if "fortegnene" in n]
+    assert len(sign) == 1 and "«unsigned_disposals_signed»" in sign[0] and "28 av 28 summer stemmer" in sign[0], sign
+    assert budget.meta.years.regnskap == [2021, 2022] and not budget.meta.years.plan
+    drift = budget.tables["drift"]
+    assert drift.row("rammetilskudd").label == "1 Rammetilskudd"
+    assert drift.row("rammetilskudd").values == {2021: -257470, 2022: -262905}  # incomes negative inside
+    assert drift.row("gevinster_tap").values[2022] == 3901  # a loss: a cost inside
+    assert drift.row("netto_driftsresultat").values == {2021: -33029, 2022: -32595}  # a surplus
+    assert drift.row("bruk_disposisjonsfond").values == {2021: 0, 2022: -1097}  # «-» with dash_is_zero
+    assert {v.view for v in budget.views} >= {"revidert", "opprinnelig"}
+    facts = run_check(budget).facts
+    assert facts.get("drift_fremfort_merforbruk", 2022) == 0
+
+
+def test_giske_2022_regnskap_its_rounding_differences_are_info_notes_each_named():
+    """SOURCES.md: eight ±1 differences between a printed sum and its parts, in three columns; all info."""
+    code, report, output = _check(UNSEEN / "giske-2022-regnskap")
+    assert code == 0, output
+    notes = {(f["subject"].split(": ", 1)[1], f.get("column"), f["values"]["oppgitt"], f["values"]["beregnet"])
+             for f in _failing(report, "info", "FORSKR-5-avrunding")}
+    assert notes == {
+        ("5 Sum generelle driftsinntekter", "Regnskap 2022", -626833, -626832),
+        ("8 Sum netto driftsutgifter", "Regnskap 2022", 569753, 569752),
+        ("15 Netto finansutgifter", "Regnskap 2022", 65136, 65135),
+        ("17 Netto driftsresultat", "Regnskap 2022", -32595, -32594),
+        ("8 Sum netto driftsutgifter", "Reg. budsjett 2022", 566046, 566045),
+        ("9 Brutto driftsresultat", "Reg. budsjett 2022", -31339, -31338),
+        ("9 Brutto driftsresultat", "Regnskap i fjor 2021", -40586, -40585),
+        ("24 Sum disponeringer eller dekning av netto driftsresultat", "Regnskap i fjor 2021", 33029, 33030),
+    }, notes
+    assert not _failing(report, "warning")
+    sums = [f for f in report["findings"] if f["rule"] == "FORSKR-5-sumlinjer"]
+    assert {f.get("column") for f in sums if f["status"] == "pass"} >= {"Regnskap 2022", "Regnskap i fjor 2021",
+                                                                         "Reg. budsjett 2022", "Oppr.budsjett 2022"}
+
+
+def test_giske_2024_2027_andre_ledd_number_column_and_misspelt_sum_line():
+    """6.2: a first column «Ramme» of area numbers beside the names; «Sum bevillinger drift, netto» is the sum,
+    never a twelfth area; its ±1 differences from the areas are info."""
+    budget = load_package(UNSEEN / "giske-2024-2027-andre-ledd")
+    notes = "\n".join(budget.notes)
+    assert "første kolonne «Ramme» har bare linje- eller områdenummer og er satt til side" in notes
+    assert "«Sum bevillinger drift, netto» er lest som sumlinjen «Sum bevilgninger drift, netto»" in notes
+    assert "«Alle tal i heile 1 000 kroner» er lest som tittel" in notes
+    table = budget.tables["drift_fordeling"]
+    areas = [r for r in table.rows if r.key is None]
+    assert len(areas) == 11 and areas[0].label == "POLITISK STYRING"
+    assert sum(r.values[2024] for r in areas) == 599201
+    assert budget.meta.years.regnskap == [2022] and budget.meta.years.plan == [2024, 2025, 2026, 2027]
+    code, report, output = _check(UNSEEN / "giske-2024-2027-andre-ledd")
+    assert code == 0, output
+    rounding = {(f["year"], f["values"]["avvik"]) for f in _failing(report, "info", "FORSKR-5-avrunding")}
+    assert rounding == {(2022, -1), (2023, 1), (2024, -1), (2025, -1), (2027, -1)}, rounding
+    assert not _failing(report, "warning")
+
+
+def test_giske_2021_2024_investering_nynorsk_names_and_its_real_anomalies():
+    """8.4 in mixed Bokmål/Nynorsk reads without hand edits; its sums hold; the report warns where the plan borrows
+    more than the investments need (2021, 2022) and where loans for lending on finance «Utlån av egne midlar»
+    (2021-2024); Regnskap 2019 is from before the forskrift."""
+    budget = load_package(UNSEEN / "giske-2021-2024")
+    investering = budget.tables["investering"]
+    for key in ("tilskudd_andres_investeringer", "utlan_egne_midler", "mottatte_avdrag_utlan",
+                "mottatte_avdrag_videreutlan", "dekning_udekket", "fremfort_udekket"):
+        assert investering.row(key) is not None, key
+    assert investering.row("fremfort_udekket").values[2019] == 0  # printed «-0»
+    code, report, output = _check(UNSEEN / "giske-2021-2024")
+    assert code == 0, output
+    sums = [f for f in report["findings"] if f["rule"] == "FORSKR-5-sumlinjer"]
+    assert {f["year"] for f in sums if f["status"] == "pass"} == {2020, 2021, 2022, 2023, 2024}
+    assert all("før forskriften" in f["message"] for f in sums if f["year"] == 2019)
+    assert [f["year"] for f in _failing(report, "warning", "KL-14-15-lan-etter-egne-inntekter")] == [2021, 2022]
+    assert [f["year"] for f in _failing(report, "warning", "KL-14-17-videreutlan-lanefinansiert")] \
+        == [2021, 2022, 2023, 2024]
+    balance = [f for f in report["findings"] if f["rule"] == "KL-14-4-balanse-investering"]
+    assert balance and all(f["status"] == "pass" for f in balance)
+    rounding = {(f["year"], f["values"]["avvik"]) for f in _failing(report, "info", "FORSKR-5-avrunding")}
+    assert rounding == {(2022, -1), (2023, -1)}, rounding
+
+
+# --- the mechanisms, on Asker reprinted as a kommune prints its tables: the findings do not change ---------------
+
+def _reprint(path: Path, *, title_column: str, kinds: list[str], numbered: bool, dashes: bool) -> None:
+    """Rewrite a package CSV (linje + year columns) as printed: the title as the first header cell, the kinds on a
+    header row above the years, «1 234» separators and «- 1 234» minus, line numbers before the names, a rule row
+    of dashes after each sum line, a heading before the disposals, and «-» for 0 when `dashes`."""
+    rows = list(csv.reader(path.open(encoding="utf-8")))
+    header, body = rows[0], rows[1:]
+
+    def amount(cell: str) -> str:
+        if cell == "":
+            return ""
+        value = int(cell)
+        if value == 0 and dashes:
+            return "-"
+        text = f"{abs(value):,}".replace(",", " ")
+        return f"- {text}" if value < 0 else text
+
+    out = [[title_column, *kinds], ["", *header[1:]]]
+    for n, (label, *cells) in enumerate(body, start=1):
+        if label.startswith("Overføring til investering"):
+            out.append(["Disponering eller dekning av netto driftsresultat", *["-"] * len(cells)])
+        out.append([f"{n} {label}" if numbered else label, *map(amount, cells)])
+        if label.lower().startswith("sum"):
+            out.append(["", *["-"] * len(cells)])
+    with path.open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows(out)
+
+
+def _comparable(report: dict) -> list[tuple]:
+    return sorted((f["rule"], f["year"], f["status"], f["severity"], json.dumps(f.get("values"), sort_keys=True))
+                  for f in report["findings"])
+
+
+def test_asker_reprinted_as_a_kommune_prints_it_gives_the_same_findings(tmp_path):
+    package = tmp_path / "asker"
+    shutil.copytree(ASKER_DIR, package)
+    _reprint(package / "drift.csv", title_column="Bevilgningsoversikt - drift",
+             kinds=["Regnskap", "Budsjett", "Økonomiplan", "Økonomiplan", "Økonomiplan", "Økonomiplan"],
+             numbered=True, dashes=True)
+    _reprint(package / "investering.csv", title_column="Bevilgningsoversikt investering",
+             kinds=["Rekneskap", "Vedteke budsjett", "Øk.plan", "Øk.plan", "Øk.plan", "Øk.plan"],
+             numbered=False, dashes=True)
+    toml = package / "budsjett.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").replace('policy = "asker"\n', 'policy = "asker"\ndash_is_zero = true\n'),
+                    encoding="utf-8")
+    code, report, output = _check(package)
+    original_code, original, _ = _check(ASKER_DIR)
+    assert code == original_code, output
+    assert _comparable(report) == _comparable(original)
+    budget = load_package(package)
+    notes = "\n".join(budget.notes)
+    assert "overskriften står på to rader" in notes and "er lest som linjenavn («linje»)" in notes
+    assert "skillelinjer og overskrifter uten beløp" in notes
+
+
+def test_a_dash_without_dash_is_zero_says_how_to_declare_it(tmp_path):
+    package = tmp_path / "asker"
+    shutil.copytree(ASKER_DIR, package)
+    drift = package / "drift.csv"
+    text = drift.read_text(encoding="utf-8")
+    drift.write_text(text.replace("i driftsregnskapet,0,0,0,0,0,0", "i driftsregnskapet,-,-,-,-,-,-"), encoding="utf-8")
+    result = CliRunner().invoke(app, ["check", str(package)])
+    assert result.exit_code == 2
+    lines = [line for line in result.output.splitlines() if line.startswith("feil:")]
+    assert len(lines) == 6 and all("«-» uten tall" in line and "`dash_is_zero = true`" in line for line in lines), lines
+
+
+def test_a_rule_row_with_an_amount_or_a_known_line_with_dashes_is_never_set_aside(tmp_path):
+    """Only rows without amounts are skipped: a nameless row with a figure is refused, and a statutory line printed
+    with «-» in every column is that line with zeros (dash_is_zero), not a heading."""
+    package = tmp_path / "asker"
+    shutil.copytree(ASKER_DIR, package)
+    drift = package / "drift.csv"
+    text = drift.read_text(encoding="utf-8")
+    drift.write_text(text.replace("Renteinntekter,", ",-,-,-,-,-,12\nRenteinntekter,"), encoding="utf-8")
+    result = CliRunner().invoke(app, ["check", str(package)])
+    assert result.exit_code == 2 and "mangler tekst i kolonnen linje" in result.output, result.output
+    assert not is_heading("Dekning av tidligere års merforbruk") and is_heading("Disponering eller dekning av netto "
+                                                                             "driftsresultat:")
+    assert is_heading("Alle tal i heile 1 000") and is_heading("Beløp i 1000 kr") and not is_heading("Beløp i kroner")
+
+
+def test_printed_line_numbers_and_nynorsk_ikkje_dekka_are_read_and_hinted():
+    drift, investering = TABLES["drift"], TABLES["investering"]
+    assert drift.resolve("25 Fremført til inndekning i senere år (merforbruk)")[0].key == "fremfort_merforbruk"
+    assert drift.resolve("3a. Rammetilskudd")[0].key == "rammetilskudd"
+    assert drift.resolve("2024 Rammetilskudd")[0] is None  # four digits are a year, never a line number
+    assert investering.resolve("Dekning av tidlegare års ikkje dekka beløp")[0].key == "dekning_udekket"
+    # «mente du» for a misspelt Nynorsk «ikkje dekka» line: the udekket line, never «merforbruk»
+    assert investering.closest_label("Dekning av tidlegare års ikkje dekka beløpet") \
+        == "Dekning av tidligere års udekket beløp"
