@@ -222,10 +222,13 @@ class DataclassCode:
     skipped. install() makes dataclasses' own exec() look the text up first; save() stores what was compiled anew.
     Only the command line installs it, and nothing changes when the cache is off or unreadable."""
 
-    LIMIT = 20_000  # texts kept; an entry is a few hundred bytes, and texts of old code versions stop being asked
+    # Texts kept: a `check` asks for about 300, and reading the table costs about 4 µs per entry, so texts of old
+    # code versions and other commands are dropped beyond this (those this run used are always kept).
+    LIMIT = 800
 
     def __init__(self) -> None:
         self.table: dict[str, Any] = {}
+        self.used: set[str] = set()
         self.added = 0
         self.entry: Path | None = None
 
@@ -252,6 +255,7 @@ class DataclassCode:
                 code = compile(source, "<string>", "exec", dont_inherit=True)
                 self.table[source] = code
                 self.added += 1
+            self.used.add(source)
             source = code
         if globals is None:  # as exec() called inside dataclasses would have it
             import dataclasses
@@ -264,7 +268,11 @@ class DataclassCode:
 
         if not self.added or self.entry is None:
             return
-        table = self.table if len(self.table) <= self.LIMIT else {}
+        table = {text: code for text, code in self.table.items() if text in self.used}
+        for text, code in self.table.items():
+            if len(table) >= self.LIMIT:
+                break
+            table.setdefault(text, code)
         _write(self.entry.parent, self.entry, table, dump=marshal.dumps)
         self.added = 0
 

@@ -7,6 +7,7 @@ or the tool: one line on stderr, the traceback only with BUDSJETTKONTROLL_DEBUG=
 
 from __future__ import annotations
 
+import os
 import sys
 from enum import Enum
 from pathlib import Path
@@ -24,6 +25,11 @@ if sys.argv[1:2] and sys.argv[1] in ONE_SHOT:
 
     gc.disable()
 dataclass_code.install()  # before typer, rich and pandera define theirs (see buildcache.DataclassCode)
+# numpy's OpenBLAS starts one thread per core when it is imported (pandas imports numpy); this tool does no linear
+# algebra, and on a machine with few cores the pool's start-up costs a cold `check` a tenth of its time. One thread,
+# unless the user chose otherwise.
+if not any(name in os.environ for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "GOTO_NUM_THREADS")):
+    os.environ["OPENBLAS_NUM_THREADS"] = "1"
 
 import typer  # noqa: E402
 

@@ -364,6 +364,14 @@ def test_terminal_shows_rounding_as_merknad_not_brudd(work):
     assert verbose.count("MERKNAD") == len(remarks)
 
 
+def test_terminal_prints_names_as_written_not_as_emoji(work):
+    toml = work / "lovlig" / "budsjett.toml"
+    toml.write_text(toml.read_text("utf-8").replace('kommune = "Asker"', 'kommune = "Asker :warning: :smile:"'), "utf-8")
+    for fmt in ("text", "rich"):
+        text = run("lovlig", "--format", fmt).stdout
+        assert "Asker :warning: :smile: kommune" in text and "⚠" not in text and "😄" not in text
+
+
 def test_no_color_is_honoured(work):
     coloured = run("lovlig", "--format", "rich", env={"NO_COLOR": ""})
     plain = run("lovlig", "--format", "rich", env={"NO_COLOR": "1"})

@@ -27,11 +27,14 @@ def terminal_width(default: int = 120) -> int:
 
 
 def make_console(options: dict[str, Any], width: int | None = None) -> tuple[Console, io.StringIO]:
-    """A console writing to a buffer: colour only on a terminal and never with NO_COLOR; as wide as the terminal."""
+    """A console writing to a buffer: colour only on a terminal and never with NO_COLOR; as wide as the terminal.
+    Text is printed as written: «:warning:» in a name or a message stays those characters (rich would turn emoji
+    codes into emoji, and load its emoji table to look for them)."""
     color = options.get("color", False) and not os.environ.get("NO_COLOR")
     buffer = io.StringIO()
     console = Console(file=buffer, force_terminal=color, no_color=not color,
-                      width=options.get("width") or width or terminal_width(), highlight=False, soft_wrap=False)
+                      width=options.get("width") or width or terminal_width(), highlight=False, soft_wrap=False,
+                      emoji=False)
     return console, buffer
 
 
