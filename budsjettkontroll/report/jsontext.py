@@ -44,8 +44,21 @@ def dumps(obj: Any, indent: int = 2, default: Callable[[Any], Any] = str) -> str
     append = out.append
     pads: list[str] = []
     encode, int_text = encode_basestring, int.__repr__
-    keys: dict[Any, str] = {}  # a key as written, with «": "»: a report repeats the same few keys thousands of times
-    named = keys.get
+    keys: dict[Any, str] = {}  # a str key as written, with «": "»
+    keyed: list[dict[Any, str]] = []  # per level: a str key with the separator and indent before it
+
+    def name_of(key: Any) -> str:
+        name = keys.get(key)
+        if name is None:
+            name = encode(_key(key)) + ": "
+            if key.__class__ is str:
+                keys[key] = name
+        return name
+
+    def keyed_at(level: int) -> dict[Any, str]:
+        while len(keyed) <= level:
+            keyed.append({})
+        return keyed[level]
 
     def pad(level: int) -> str:
         while len(pads) <= level:
@@ -99,31 +112,35 @@ def dumps(obj: Any, indent: int = 2, default: Callable[[Any], Any] = str) -> str
             append("{}")
             return
         inner = pads[level + 1] if len(pads) > level + 1 else pad(level + 1)
-        sep = "," + inner
-        lead = "{" + inner
+        # «,\n<indent>"key": » per level and key: a report repeats the same keys at the same depth thousands of times
+        heads = keyed[level] if len(keyed) > level else keyed_at(level)
+        first = True
         for key, value in o.items():
-            name = named(key)  # only str keys are kept, and no other key equals a str
-            if name is None:
-                name = encode(_key(key)) + ": "
-                if key.__class__ is str:
-                    keys[key] = name
+            if first:
+                head = "{" + inner + (keys.get(key) or name_of(key))
+                first = False
+            else:
+                head = heads.get(key)
+                if head is None:
+                    head = "," + inner + name_of(key)
+                    if key.__class__ is str:  # only str keys are kept, and no other key equals a str
+                        heads[key] = head
             kind = value.__class__
             if kind is str:
-                append(lead + name + encode(value))
+                append(head + encode(value))
             elif kind is int:
-                append(lead + name + int_text(value))
+                append(head + int_text(value))
             elif value is None or kind is bool:
-                append(lead + name + _WORDS[value])
+                append(head + _WORDS[value])
             elif kind is dict:
-                append(lead + name)
+                append(head)
                 write_dict(value, level + 1)
             elif kind is list:
-                append(lead + name)
+                append(head)
                 write_list(value, level + 1)
             else:
-                append(lead + name)
+                append(head)
                 write(value, level + 1)
-            lead = sep
         append(pads[level] + "}")
 
     write(obj, 0)
