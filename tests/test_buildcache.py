@@ -245,3 +245,33 @@ def test_dataclasses_from_stored_code_behave_as_freshly_compiled_ones(tmp_path):
     entry, = (tmp_path / "cache").glob("dataclass-code-*.marshal")
     entry.write_bytes(b"\x00garbage")
     assert _dataclass_run(env)["repr"] == off["repr"]  # an unreadable table is compiled again
+
+
+# --- what a cold check loads ------------------------------------------------------------------------------------
+
+_LOADED = '''
+import io, os, sys
+sys.argv = ["budsjettkontroll", "check", "--format", "text"]
+from budsjettkontroll.cli import main
+out, sys.stdout = sys.stdout, io.StringIO()
+try:
+    main()
+except SystemExit:
+    pass
+sys.stdout = out
+print(sorted(m for m in ("yaml", "budsjettkontroll.waivers", "budsjettkontroll.batch", "importlib.resources.readers",
+                         "rich._emoji_codes") if m in sys.modules), os.environ.get("OPENBLAS_NUM_THREADS"))
+'''
+
+
+def test_a_cold_check_from_the_cache_loads_no_yaml_waivers_or_batch_and_one_blas_thread(tmp_path):
+    env = {**os.environ, "BUDSJETTKONTROLL_CACHE_DIR": str(tmp_path / "cache")}
+    for name in ("BUDSJETTKONTROLL_NO_CACHE", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "GOTO_NUM_THREADS"):
+        env.pop(name, None)
+    runs = [subprocess.run([sys.executable, "-c", _LOADED], capture_output=True, text=True, env=env, check=True)
+            for _ in range(2)]
+    assert runs[0].stdout.split()[-1] == "1"
+    assert runs[1].stdout.strip() == "[] 1", runs[1].stdout  # the second run reads its packs from the cache
+    chosen = subprocess.run([sys.executable, "-c", _LOADED], capture_output=True, text=True, check=True,
+                            env={**env, "OMP_NUM_THREADS": "4"})
+    assert chosen.stdout.split()[-1] == "None"  # the user's own thread setting is left alone
