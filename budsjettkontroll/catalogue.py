@@ -18,6 +18,8 @@ from .labels import closest, closest_sum, looks_like_sum, normalise
 
 # The line number a schedule prints before a name («1 Rammetilskudd», «3a Herav …», «25. Fremført …», «7)»): not
 # part of the name. At most three digits and one letter, then «.» or «)» or a space, then the name.
+# A footnote mark after a name («Rammetilskudd 1)», «Rammetilskudd *», «Eiendomsskatt²»); never «(merforbruk)».
+FOOTNOTE_MARK = re.compile(r"\s*(?:\(?\d{1,2}\)|\*{1,3}|[¹²³⁴⁵⁶⁷⁸⁹⁰]+)\s*$")
 PRINTED_LINE_NUMBER = re.compile(r"\s*\d{1,3}[a-zA-Z]?(?:[.)]\s*|\s+)(?=[^\d\s.,])")
 
 ALIASES_FILE = "catalogue_aliases.yaml"
@@ -148,6 +150,9 @@ class TableDef:
         if (number := PRINTED_LINE_NUMBER.match(label)) is not None:
             # «1 Rammetilskudd», «3a Herav …», «25. Fremført …»: the forskrift's line number printed in the name
             return self.resolve(label[number.end():])
+        if (mark := FOOTNOTE_MARK.search(label)) is not None and mark.start() > 0:
+            # «Rammetilskudd 1)», «Rammetilskudd *», «Eiendomsskatt²»: a footnote mark, not part of the name
+            return self.resolve(label[:mark.start()])
         if self.reading is not None and (found := self.reading.resolve(self, label)) is not None:
             return found
         if looks_like_sum(label):

@@ -78,6 +78,12 @@ def layout(raws: list[RawTable], declared: Years | None, meta_file: str) -> Layo
     notes: list[str] = []
     for raw in raws:
         problems += _unnamed_amount_columns(raw)
+        for i in raw.kind_only:  # «Regnskap», «Oppr. budsjett» with no year and no regnskapsaar (readers.py)
+            problems.append(Problem(f"kolonnen «{raw.printed[i]}» sier hva slags kolonne det er, men ikke året; skriv "
+                                    f"året i overskriften («{raw.printed[i]} 2024»), eller sett `regnskapsaar = <år>` "
+                                    "i budsjett.toml når tabellen er fra årsregnskapet for det året",
+                                    file=raw.file, line=1, table=raw.stem))
+            raw.header[i] = ""
     heads = [(n, i, h) for n, raw in enumerate(raws) for i, h in raw.heads.items()]
     if not heads and not problems and any(raw.header for raw in raws):
         problems.append(Problem("ingen kolonne har et årstall i overskriften (f.eks. «Regnskap 2022», «Budsjett 2024» "
@@ -105,7 +111,7 @@ def _unnamed_amount_columns(raw: RawTable) -> list[Problem]:
     found = []
     width = max([len(raw.header)] + [len(cells) for _, cells in raw.rows])
     for index in range(width):
-        if index < len(raw.header) and raw.header[index]:
+        if index < len(raw.header) and raw.header[index] or index in raw.kind_only:
             continue
         filled = next(((line, cells[index]) for line, cells in raw.rows
                        if index < len(cells) and not is_blank(cells[index])), None)

@@ -951,7 +951,10 @@ def _loan_rows_in_operations(f: Facts, year: int) -> list[tuple[Table, Row]]:
 def laneinntekter_i_drift(f: Facts, year: int) -> Amount:
     """Sum of the amounts on lines of § 5-4 or § 5-6 whose label reads as bruk av lån or låneopptak, leaving out
     lines about interest, avdrag or yield on loan money (kommuneloven §§ 14-14 to 14-17 allow loans only for
-    investments; the drift schedules have no loan line). Matched by words, so a warning."""
+    investments; the drift schedules have no loan line). Matched by words, so a warning. None when the package has
+    none of those schedules: no loan line in nothing is no pass."""
+    if all(f.table(stem) is None for stem in ("drift", "drift_fordeling", "drift_art")):
+        return None
     return sum(row.values[year] for _, row in _loan_rows_in_operations(f, year))
 
 

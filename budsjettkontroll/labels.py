@@ -145,7 +145,7 @@ def closest(label: str, known: list[str], same_kind: bool = False) -> str | None
     the same kind and sign is offered (see `compatible`): a wrong hint is worse than none."""
     candidates = [k for k in known if compatible(label, k)] if same_kind else known
     by_key = {normalise(k): k for k in candidates}
-    match = difflib.get_close_matches(normalise(label), list(by_key), n=1, cutoff=0.5)
+    match = difflib.get_close_matches(normalise(label), list(by_key), n=1, cutoff=0.6)
     return by_key[match[0]] if match else None
 
 

@@ -120,6 +120,9 @@ class BudgetMeta(BaseModel):
         "per table stem: the unit (1000 kr) its stated amounts are rounded to, e.g. gjeld = 100000 when the "
         "document gives debt in mrd. kr with one decimal; checks against those amounts allow that rounding"))
     dash_is_zero: bool = False
+    regnskapsaar: int | None = Field(None, ge=1990, le=2100, description=(
+        "the year of an årsregnskap whose column headers print the kind but no year («Regnskap», «Oppr. budsjett», "
+        "«Regnskap i fjor»): those columns are that year (i fjor: the year before); a header with a year wins"))
 
     @model_validator(mode="before")
     @classmethod

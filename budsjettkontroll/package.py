@@ -12,7 +12,7 @@ from .catalogue import TABLES
 from .columns import layout
 from .errors import InputError, Problem
 from .meta import BudgetMeta
-from .readers import RawTable, open_workbook, read_csv, read_limited, read_sheet, sheet_rows
+from .readers import RawTable, open_workbook, place_kind_only, read_csv, read_limited, read_sheet, sheet_rows
 from . import signs
 from .schemas import validate_tables
 
@@ -95,6 +95,8 @@ def _finish(meta: BudgetMeta, raws: list[RawTable], source: Path, files: dict[st
     """Every schedule is optional (a header-only file is an empty table); the year columns are placed by
     columns.layout, and a package that prints a year in several kinds is loaded as one Budget per view."""
     meta_file = str(files.get("budsjett", source))
+    for raw in raws:
+        place_kind_only(raw, meta.regnskapsaar)
     plan = layout(raws, meta.years, meta_file)
     problems = list(plan.problems)
     budgets: list[Budget] = []
@@ -117,7 +119,28 @@ def _finish(meta: BudgetMeta, raws: list[RawTable], source: Path, files: dict[st
     main.avvik = [cell for raw in raws for cell in raw.avvik]  # judged once, on the main view (arsregnskap.py)
     if problems := signs.normalise(main):  # sign conventions: detected per table, normalised here at the edge
         raise InputError(problems)
+    if note := _kroner_note(main):
+        main.notes.append(note)
     return main
+
+
+# No kommune's schedule holds a line of 100 mrd. kr (Oslo's whole budget is under that): a table whose amounts
+# reach it was written in kroner, not in 1000 kr, and every figure in the report would be a thousand times too big.
+_KRONER = 10 ** 8  # in 1000 kr
+
+
+def _kroner_note(budget: Budget) -> str | None:
+    """A note naming the table and its largest amount when the amounts look like whole kroner (see _KRONER)."""
+    for stem, table in budget.tables.items():
+        if stem in ("nokkeltall", "selvkost"):
+            continue
+        largest = max((abs(v) for row in table.rows for v in row.values.values() if isinstance(v, int)), default=0)
+        if largest >= _KRONER:
+            shown = f"{largest:,}".replace(",", " ")
+            return (f"beløpene i {table.file} ser ut til å være i hele kroner, ikke i 1000 kr (største beløp {shown} er "
+                    "over 100 mrd. kr som 1000 kr); regn dem om til 1000 kr, ellers er hvert beløp i rapporten tusen "
+                    "ganger for stort")
+    return None
 
 
 def _load_folder(root: Path) -> Budget:

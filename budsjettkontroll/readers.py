@@ -50,6 +50,7 @@ class RawTable:
     heads: dict[int, ColumnHead] = field(default_factory=dict)  # column index → year column as printed
     printed: list[str] = field(default_factory=list)  # the header cells as printed (whitespace collapsed)
     avvik: list["AvvikCell"] = field(default_factory=list)  # avvik cells that are not regnskap − justert (rules judge them)
+    kind_only: list[int] = field(default_factory=list)  # columns with a kind but no year, and no regnskapsaar to place them
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,44 @@ def parse_head(cell: object) -> ColumnHead | None:
         if pattern.fullmatch(words):
             return ColumnHead(year, kind, text)
     return ColumnHead(year, None, text, unknown=True)
+
+
+_LAST_YEAR = re.compile(r"(.*?)(ifjor|forrigeår|forrigear|fjoråret|fjoraret)")
+
+
+def kind_only(cell: object) -> tuple[str, int] | None:
+    """(kind, years back) for a header that names a kind but no year: «Regnskap» → ("regnskap", 0), «Oppr.
+    budsjett» → ("opprinnelig", 0), «Rekneskap i fjor» → ("regnskap", 1); None for anything else."""
+    text = " ".join(str(cell or "").split())
+    if not text or _YEAR_IN_HEADER.search(text) or _NOT_A_YEAR_COLUMN.search(text):
+        return None
+    words = re.sub(r"[^a-zæøåäö]", "", text.lower())
+    back = 0
+    if m := _LAST_YEAR.fullmatch(words):
+        words, back = m.group(1), 1
+    if len(words) < 3:  # «r», «b», «rr» alone say nothing without a year
+        return None
+    for kind, pattern in _KIND_WORDS:
+        if pattern.fullmatch(words):
+            return kind, back
+    return None
+
+
+def place_kind_only(raw: RawTable, year: int | None) -> None:
+    """Columns headed by a kind but no year («Regnskap», «Reg. budsjett», «Regnskap i fjor», as an årsregnskap
+    prints them under its title): with budsjett.toml `regnskapsaar`, the year of the accounts (i fjor: the year
+    before), with a note; without it, one problem each that says how to give the year (columns.layout)."""
+    for i, cell in enumerate(raw.printed):
+        if i in raw.heads or (found := kind_only(cell)) is None:
+            continue
+        kind, back = found
+        if year is None:
+            raw.kind_only.append(i)
+            continue
+        raw.heads[i] = ColumnHead(year - back, kind, f"{cell} {year - back}")  # the report names «Regnskap 2022»
+        raw.header[i] = str(year - back)
+        raw.notes.append(f"{raw.file}:1: kolonnen «{cell}» har ikke årstall; den er lest som {year - back} "
+                         f"(regnskapsaar = {year} i budsjett.toml)")
 
 
 def header_year(name: object) -> int | None:

@@ -10,6 +10,7 @@ from typing import Any
 
 import rule_engine
 
+from ..catalogue import TABLES
 from ..derive import FIGURES, Facts, FigureError, describe, line_fact_names, location_of
 from ..errors import InputError
 from ..findings import FAIL, NOT_EVALUATED, PASS, Finding
@@ -316,7 +317,13 @@ def _evaluate_rule(facts: Facts, pack: Pack, compiled: CompiledRule, options: Op
                     findings.append(_before_forskrift(facts, pack, compiled, year, graph))
                 continue
             if spec.for_each:
+                legacy = False
                 for item in [i for i in facts.items(spec.for_each) if i.year == year]:
+                    if item.stem in LEGACY_STEMS:  # a schedule of the forskrift before 2020, whatever its years
+                        if not legacy:
+                            findings.append(_before_forskrift(facts, pack, compiled, year, graph, BEFORE_FORSKRIFT_TABLE))
+                        legacy = True
+                        continue
                     findings.append(_isolated(facts, pack, compiled, year, options, item, graph, earlier))
             else:
                 findings.append(_isolated(facts, pack, compiled, year, options, None, graph, earlier))
@@ -329,14 +336,18 @@ def _evaluate_rule(facts: Facts, pack: Pack, compiled: CompiledRule, options: Op
 
 FORSKRIFT_FROM = 2020  # budsjett- og regnskapsforskriften 2019 (and kommuneloven 2018 ch. 14) apply from 2020
 BEFORE_FORSKRIFT = f"Ikke vurdert: kolonnen er fra før forskriften gjaldt (forskriften gjelder fra {FORSKRIFT_FROM})"
+BEFORE_FORSKRIFT_TABLE = ("Ikke vurdert: tabellen er et skjema fra før forskriften gjaldt (budsjettskjema 1A etter "
+                          f"forskriften om årsbudsjett 2000), også i kolonnene fra {FORSKRIFT_FROM} og senere")
+LEGACY_STEMS = frozenset(stem for stem, table in TABLES.items() if table.legacy)
 
 
-def _before_forskrift(facts: Facts, pack: Pack, compiled: CompiledRule, year: int | None, graph: Graph) -> Finding:
+def _before_forskrift(facts: Facts, pack: Pack, compiled: CompiledRule, year: int | None, graph: Graph,
+                      message: str = BEFORE_FORSKRIFT) -> Finding:
     """A column of a year before 2020 is not judged by a rule of the 2020 forskrift, and the report says so."""
     spec = compiled.spec
     file, line = _location(facts, compiled.names, graph)
     return Finding(rule=spec.id, title=spec.title, status=NOT_EVALUATED, severity=spec.severity, year=year,
-                   message=BEFORE_FORSKRIFT, references=[dict(r) for r in _references(compiled)],
+                   message=message, references=[dict(r) for r in _references(compiled)],
                    file=file, line=line, group=spec.group, pack=pack.name)
 
 
