@@ -307,3 +307,66 @@ def test_footnote_marks_after_names_are_not_part_of_the_name():
         assert drift.resolve(label)[0].key == "rammetilskudd", label
     assert drift.resolve("Fremført til inndekning i senere år (merforbruk)")[0].key == "fremfort_merforbruk"
     assert TABLES["investering_fordeling"].resolve("Sum del 1")[0].key == "del1_sum"  # a number that is the name
+
+
+# --- every real package of tests/realworld/, reprinted with the variations kommuner print: same findings ---------
+
+_KIND_WORDS = [  # printed kind → another printing of the same kind (Nynorsk, other words), with the year after it
+    (r"(?i)\b(oppr\.?|opprinnelig)[ _]budsjett[ _]", "Opphavleg budsjett "),
+    (r"(?i)\b(rev\.?|revidert|justert|regulert)[ _]budsjett[ _]", "Endra budsjett "),
+    (r"(?i)\bregnskap[ _]", "Rekneskap "),
+]
+
+
+def _variant_header(cell: str) -> str:
+    import re
+
+    for pattern, replacement in _KIND_WORDS:
+        cell = re.sub(pattern, replacement, cell)
+    cell = cell.replace("budsjett_", "Budsjett ")
+    return re.sub(r" (\d{4})$", r"\n\1", cell)  # the year on a line of its own inside the cell
+
+
+def _variant_amount(cell: str) -> str:
+    try:
+        value = int(cell)
+    except ValueError:
+        return cell
+    text = f"{abs(value):,}".replace(",", "\u00a0")  # no-break space as thousands separator
+    return f"\u2212{text}" if value < 0 else text  # U+2212 minus
+
+
+def _variant(source: Path, target: Path) -> None:
+    rows = list(csv.reader(source.open(encoding="utf-8")))
+    out = [[rows[0][0], *map(_variant_header, rows[0][1:])]]
+    marked = False
+    for label, *cells in rows[1:]:
+        if label and not marked and any(c.strip() for c in cells):
+            label, marked = f"{label} 1)", True  # a footnote mark on the first line with amounts
+        out.append([label, *map(_variant_amount, cells)])
+    with target.open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows(out)
+
+
+def _without_printed_text(report: dict) -> list[tuple]:
+    """Findings compared without the texts that quote headers or names as printed (they are reprinted here)."""
+    return sorted((f["rule"], f["year"], f["status"], f["severity"],
+                   json.dumps({k: v for k, v in (f.get("values") or {}).items() if not isinstance(v, str)},
+                              sort_keys=True)) for f in report["findings"])
+
+
+REALWORLD = Path(__file__).parent / "realworld"
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in REALWORLD.iterdir() if (p / "budsjett.toml").is_file()))
+def test_a_real_package_reprinted_in_nynorsk_with_other_separators_and_a_footnote_gives_the_same_findings(name, tmp_path):
+    """«Rekneskap 2020», «Opphavleg budsjett 2020», «Endra budsjett 2020» with the year on its own line in the cell,
+    «1 234» with no-break spaces, «−» (U+2212) as minus and «1)» after the first name: the same findings."""
+    package = tmp_path / name
+    shutil.copytree(REALWORLD / name, package)
+    for path in package.glob("*.csv"):
+        _variant(REALWORLD / name / path.name, path)
+    code, report, output = _check(package)
+    original_code, original, _ = _check(REALWORLD / name)
+    assert code == original_code, output
+    assert _without_printed_text(report) == _without_printed_text(original)
