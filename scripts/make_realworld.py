@@ -118,6 +118,9 @@ def write_readme(target: Path) -> None:
              "package's outcome.", "", "## Packages", "", "| package | tables | source |", "|---|---|---|"]
     for name, (kommune, title, _status, _url, files, _extra) in PACKAGES.items():
         lines.append(f"| `{name}` | {', '.join(f'{s}.csv' for s in files)} | {title} ({', '.join(files.values())}) |")
+    lines += ["", "Real schedules of kommuner the tool was not built on (Giske, Klepp), transcribed cell for cell as printed",
+              "(thousands separators, «-», line numbers, headers over two rows), are in `tests/realworld_unseen/` with",
+              "their own SOURCES.md; tests/test_realworld_unseen.py asserts their outcomes."]
     lines += ["", "## Tables that are not checked, and why", ""]
     lines += [f"* `{name}`: {why}" for name, why in NOT_SCHEDULES.items()]
     (target / "README.md").write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -159,6 +159,19 @@ def test_giske_2024_2027_andre_ledd_number_column_and_misspelt_sum_line():
     assert not _failing(report, "warning")
 
 
+def test_giske_2022_2025_andre_ledd_dashes_in_an_area_and_a_two_off_sum():
+    """7.2: MILJØ OG KULTUR printed «-» in the plan years (0 with dash_is_zero); the sum is two off its eleven areas in
+    2020 and one off in 2021 and 2024: info notes, never an error."""
+    budget = load_package(UNSEEN / "giske-2022-2025-andre-ledd")
+    miljo = next(r for r in budget.tables["drift_fordeling"].rows if r.label == "MILJØ OG KULTUR")
+    assert miljo.values == {2020: 6236, 2021: 0, 2022: 0, 2023: 0, 2024: 0, 2025: 0}
+    code, report, output = _check(UNSEEN / "giske-2022-2025-andre-ledd")
+    assert code == 0, output
+    rounding = {(f["year"], f["values"]["avvik"]) for f in _failing(report, "info", "FORSKR-5-avrunding")}
+    assert rounding == {(2020, -2), (2021, -1), (2024, 1)}, rounding
+    assert not _failing(report, "warning")
+
+
 def test_giske_2021_2024_investering_nynorsk_names_and_its_real_anomalies():
     """8.4 in mixed Bokmål/Nynorsk reads without hand edits; its sums hold; the report warns where the plan borrows
     more than the investments need (2021, 2022) and where loans for lending on finance «Utlån av egne midlar»
