@@ -12,6 +12,8 @@ home, full disk), or an entry cannot be read (truncated, from another version), 
 as if there were no cache. Entries are pickles, so the folder is made private (0700) and an entry is only read from
 a folder owned by the user that no one else can write to.
 
+The same folder keeps the compiled methods @dataclass generates (DataclassCode, below), keyed by their source text.
+
 Where: $BUDSJETTKONTROLL_CACHE_DIR, else $XDG_CACHE_HOME/budsjettkontroll, else ~/.cache/budsjettkontroll.
 BUDSJETTKONTROLL_NO_CACHE=1 turns it off.
 """
@@ -98,10 +100,11 @@ def _library_stamp(name: str) -> str:
     return f"{spec.origin}:{st.st_size}:{st.st_mtime_ns}"
 
 
-def built(kind: str, path: Path, build: Callable[[], T], data: bytes | None = None, context: str = "") -> T:
+def built(kind: str, path: Path, build: Callable[[], T], data: bytes | None = None, context: str = "",
+          expect: type | tuple[type, ...] = object) -> T:
     """`build()` for the file at `path` (whose bytes are `data`, read here when not given), or the object stored by
     an earlier run for exactly these bytes, this code and this `context` (anything else the object depends on, as
-    text). `build` must be a function of those only."""
+    text). `build` must be a function of those only; a stored object that is not an `expect` is built again."""
     where = folder()
     if where is None:
         return build()
@@ -115,7 +118,7 @@ def built(kind: str, path: Path, build: Callable[[], T], data: bytes | None = No
     h.update(data)
     entry = where / f"{kind}-{h.hexdigest()}.pickle"
     found = _read(where, entry)
-    if found is not _MISSING:
+    if found is not _MISSING and isinstance(found, expect):
         return found
     value = build()
     _write(where, entry, value)
@@ -222,7 +225,7 @@ class DataclassCode:
     skipped. install() makes dataclasses' own exec() look the text up first; save() stores what was compiled anew.
     Only the command line installs it, and nothing changes when the cache is off or unreadable."""
 
-    # Texts kept: a `check` asks for about 300, and reading the table costs about 4 µs per entry, so texts of old
+    # Texts kept: a `check` asks for about 500, and reading the table costs about 4 µs per entry, so texts of old
     # code versions and other commands are dropped beyond this (those this run used are always kept).
     LIMIT = 800
 
@@ -242,7 +245,7 @@ class DataclassCode:
         tag = f"{sys.implementation.cache_tag}-{sys.hexversion:x}"
         self.entry = where / f"dataclass-code-{tag}.marshal"
         found = _read(where, self.entry, lambda stream: marshal.loads(stream.read()))
-        if isinstance(found, dict):
+        if isinstance(found, dict) and all(isinstance(code, types.CodeType) for code in found.values()):
             self.table = found
         dataclasses.exec = self._exec  # a module global shadows the builtin for dataclasses only
 

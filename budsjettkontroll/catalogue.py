@@ -53,7 +53,7 @@ def _bundled_aliases() -> dict[str, dict[str, tuple[str, ...]]]:
     from .buildcache import built
 
     path = Path(__file__).with_name(ALIASES_FILE)
-    return built("aliases", path, lambda: load_aliases(path.read_text(encoding="utf-8")))
+    return built("aliases", path, lambda: load_aliases(path.read_text(encoding="utf-8")), expect=dict)
 
 
 ALIASES = _bundled_aliases()

@@ -792,7 +792,7 @@ def _parameter(name: str) -> dict[str, Any]:
     from .rules.loader import rules_dir, safe_yaml
 
     path = rules_dir() / "parameters" / f"{name}.yaml"
-    return built("parameter", path, lambda: safe_yaml(path))
+    return built("parameter", path, lambda: safe_yaml(path), expect=(dict, list, type(None)))
 
 
 @figure("momskompensasjon_andel", unit="andel", label="høyeste andel momskompensasjon av brutto investering "

@@ -276,7 +276,7 @@ def _load(path: Path) -> Policy:
     if not path.is_file():
         raise InputError(Problem("filen finnes ikke", file=str(path)))
     data = read_limited(path, str(path), MAX_PACK_BYTES)
-    return built("policy", path, lambda: _build(path, data), data)
+    return built("policy", path, lambda: _build(path, data), data, expect=Policy)
 
 
 def _build(path: Path, raw: bytes) -> Policy:

@@ -123,7 +123,7 @@ def _load_parameters(path: Path, mtime: float, model: type[BaseModel]) -> BaseMo
     """The validated file, or what an earlier run built from exactly these bytes (see buildcache)."""
     from .buildcache import built
 
-    return built(f"selvkost-{model.__name__}", path, lambda: _build_parameters(path, model))
+    return built(f"selvkost-{model.__name__}", path, lambda: _build_parameters(path, model), expect=model)
 
 
 def _build_parameters(path: Path, model: type[BaseModel]) -> BaseModel:

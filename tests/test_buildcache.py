@@ -111,7 +111,7 @@ def test_a_compiled_rule_from_the_cache_evaluates_like_a_fresh_one(cache, monkey
             assert a.rule.statement.expression.left is a.sides[0]
 
 
-@pytest.mark.parametrize("breakage", ["file-in-the-way", "disk-full", "corrupt", "others-can-write"])
+@pytest.mark.parametrize("breakage", ["file-in-the-way", "disk-full", "corrupt", "wrong-kind", "others-can-write"])
 def test_an_unusable_cache_is_never_an_error(cache, monkeypatch, breakage):
     expected = _report("json")
     _fresh(monkeypatch)
@@ -135,6 +135,12 @@ def test_an_unusable_cache_is_never_an_error(cache, monkeypatch, breakage):
         elif breakage == "corrupt":
             for entry in entries:
                 entry.write_bytes(entry.read_bytes()[:40])
+        elif breakage == "wrong-kind":
+            import pickle
+
+            for entry in entries:
+                entry.write_bytes(pickle.dumps("ikke en regelpakke"))
+            monkeypatch.setattr(loader, "_build", _counting(loader._build, calls := []))
         else:
             cache.chmod(0o777)
             monkeypatch.setattr(loader, "_build", _counting(loader._build, calls := []))
@@ -142,6 +148,8 @@ def test_an_unusable_cache_is_never_an_error(cache, monkeypatch, breakage):
         assert _report("json") == expected
         if breakage == "others-can-write":
             assert calls, "an entry in a folder others can write to was trusted"
+        if breakage == "wrong-kind":
+            assert calls, "a stored object of another kind was used"
         if breakage == "disk-full":
             assert not list(cache.iterdir()), "a half-written entry was left behind"
     finally:
@@ -245,6 +253,10 @@ def test_dataclasses_from_stored_code_behave_as_freshly_compiled_ones(tmp_path):
     entry, = (tmp_path / "cache").glob("dataclass-code-*.marshal")
     entry.write_bytes(b"\x00garbage")
     assert _dataclass_run(env)["repr"] == off["repr"]  # an unreadable table is compiled again
+    import marshal
+
+    entry.write_bytes(marshal.dumps({text: 42 for text in marshal.loads(entry.read_bytes())}))
+    assert _dataclass_run(env)["repr"] == off["repr"]  # a table of something else than code is not used
 
 
 # --- what a cold check loads ------------------------------------------------------------------------------------

@@ -185,7 +185,7 @@ def _load(path: Path) -> Pack:
     if not path.is_file():
         raise InputError(Problem("filen finnes ikke", file=display))
     data = read_limited(path, display, MAX_PACK_BYTES)
-    return built("rulepack", path, lambda: _build(path, data), data, context=_names_stamp())
+    return built("rulepack", path, lambda: _build(path, data), data, context=_names_stamp(), expect=Pack)
 
 
 def _names_stamp() -> str:
