@@ -57,16 +57,18 @@ def packs_for(budget: Budget, policy: str | None = None, extra: list[str] | None
 
 
 def run_check(budget: Budget, options: Options | None = None, policy: str | None = None,
-              extra_packs: list[str] | None = None, reuse=None, facts: Facts | None = None) -> CheckResult:
+              extra_packs: list[str] | None = None, reuse=None, facts: Facts | None = None,
+              packs: list[Pack] | None = None) -> CheckResult:
     """`reuse`: see rules.engine.evaluate (incremental.recheck passes the base's findings and the rules to judge).
-    `facts`: Facts(budget) with the options' tolerance, when the caller has derived them already (amend)."""
+    `facts`: Facts(budget) with the options' tolerance, when the caller has derived them already (amend); `packs`:
+    packs_for(budget, policy, extra_packs), when the caller has looked them up already (incremental.recheck)."""
     from . import section_providers
 
     options = options or Options()
     tolerance = options.tolerance if options.tolerance is not None else Decimal(1)
     if facts is None or facts.budget is not budget or str(facts.tolerance_per_term) != str(tolerance):
         facts = Facts(budget, tolerance)
-    packs = packs_for(budget, policy, extra_packs)
+    packs = packs if packs is not None else packs_for(budget, policy, extra_packs)
     judged = evaluate(facts, packs, options, reuse=reuse)
     findings = _judged(budget, list(judged))
     for view in budget.views:  # a year printed in several kinds: each further kind is checked as its own view

@@ -93,7 +93,7 @@ def recheck(base: CheckResult, budget: Budget) -> CheckResult:
     again = graph.rules_depending_on(changed)
     facts = Facts(budget, options.tolerance if options.tolerance is not None else Decimal(1))
     _seed(facts, base.facts, graph, graph.dependents(changed) | changed)
-    return run_check(budget, options, base.policy, reuse=(earlier, again), facts=facts)
+    return run_check(budget, options, base.policy, reuse=(earlier, again), facts=facts, packs=packs)
 
 
 def _seed(facts: Facts, earlier: Facts, graph, affected: set[str]) -> None:
