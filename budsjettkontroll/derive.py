@@ -354,11 +354,15 @@ def _pairs(f: Facts, pairs: list[tuple[str, str, str]], needs: str, stem: str, l
 
 
 def _line_of(f: Facts, stem: str) -> Callable[[str], int | None]:
+    lines: dict[str, int | None] = {}  # the same for every year: each line is looked for once
+
     def find(fact: str) -> int | None:
-        table = f.table(stem)
-        key = fact.split("_", 1)[1]
-        row = table.row(key) if table else None
-        return row.line if row else None
+        if fact not in lines:
+            table = f.table(stem)
+            key = fact.split("_", 1)[1]
+            row = table.row(key) if table else None
+            lines[fact] = row.line if row else None
+        return lines[fact]
 
     return find
 
