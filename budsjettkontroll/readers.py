@@ -79,15 +79,25 @@ class AvvikCell:
 # «opprbudsjett», «justert_budsjett» → «justertbudsjett»), and the kind they name.
 _BUDGET = r"(budsjett|budsj|budget|budsjet)?"
 _KIND_WORDS = (
-    # «Regnskap i fjor» (Giske's årsrapport: last year's accounts beside this year's columns) is a regnskap
-    ("regnskap", re.compile(r"(regnskap|rekneskap|regnskab|regn|rekn|r|rr|regnskapstal|regnskapstall)(ifjor)?")),
+    # «Regnskap i fjor», «Årsregnskap», «Foreløpig regnskap», «Regnskap (urevidert)», «Regnskap pr. 31.12.2022»
+    ("regnskap", re.compile(r"(foreløpig|forelopig|urevidert|års|ars)?(regnskap|rekneskap|regnskab|regn|rekn|r|rr"
+                            r"|regnskapstal|regnskapstall)(ifjor)?(urevidert|foreløpig|forelopig|pr|per)?")),
     ("opprinnelig", re.compile(r"(oppr|opprinnelig|opprinneleg|opphavleg|opph)" + _BUDGET)),
-    ("revidert", re.compile(r"(rev|revidert|regulert|reg|justert|just|endret|endra|korrigert)" + _BUDGET)),
+    # «Budsjett 2023 (revidert)», «Revidert budsjett 2023 per 2. tertial», «RB 2023», «JB 2023»
+    ("revidert", re.compile(r"(rev|revidert|regulert|reg|justert|just|endret|endra|korrigert|rb|jb)" + _BUDGET
+                            + r"((pr|per)(tertial)?)?|(budsjett|budsj)(rev|revidert|regulert|justert|endret|endra)")),
     ("plan", re.compile(r"(økonomiplan|økplan|øp|okonomiplan|okplan|økonomiplanår|årsbudsjett|arsbudsjett|handlingsprogram"
-                        r"|hp|budsjettogøkonomiplan|budsjettøkonomiplan)")),
-    # «Vedtatt budsjett 2024» may be this year's årsbudsjett or last year's budget: placed like «Budsjett 2024»
-    ("budsjett", re.compile(r"(vedtatt|vedteke|vedtekne|vedt)?(budsjett|budsj|budget|b|budsjet)|vedtatt|forslag")),
+                        r"|hp|budsjettogøkonomiplan|budsjettøkonomiplan|plan)")),
+    # «Vedtatt budsjett 2024» may be this year's årsbudsjett or last year's budget: placed like «Budsjett 2024»;
+    # so are «Budsjett 2024 (vedtatt)», «Budsjett år 2024», «VB 2024» and the proposal («Rådmannens forslag 2024»)
+    ("budsjett", re.compile(r"(vedtatt|vedteke|vedtekne|vedt)?(budsjett|budsj|budget|b|budsjet)(år|ar)?"
+                            r"(vedtatt|vedteke)?|vedtatt|vb|(rådmannens|radmannens|kommunedirektørens|kommunedirektorens"
+                            r"|kommunedirektørensitt|kommunedirektorensitt|formannskapets|formannskapetsi)?"
+                            r"(forslag|innstilling)")),
 )
+# The unit printed in a header cell («Regnskap 2022 (1000 kr)», «Beløp i 1000 kr», «i hele tusen»): not a kind word
+_UNIT_IN_HEADER = re.compile(r"\(?\s*\b(alle tal i|alle tall i|tall i|tal i|beløp i|i)?\s*(hele|heile)?\s*"
+                             r"(1\s?000|tusen)\s*(kr\.?|kroner|nok)?\s*\)?", re.I)
 _NOT_A_YEAR_COLUMN = re.compile(r"sum|avvik|endring|differanse|diff|%|prosent|i alt|totalt|måltal|mål", re.I)
 
 
@@ -104,7 +114,7 @@ def parse_head(cell: object) -> ColumnHead | None:
     if len(found) != 1 or _NOT_A_YEAR_COLUMN.search(text):
         return None
     year = int(found[0])
-    words = re.sub(r"[^a-zæøåäö]", "", _YEAR_IN_HEADER.sub(" ", text).lower())
+    words = re.sub(r"[^a-zæøåäö]", "", _UNIT_IN_HEADER.sub(" ", _YEAR_IN_HEADER.sub(" ", text)).lower())
     for kind, pattern in _KIND_WORDS:
         if pattern.fullmatch(words):
             return ColumnHead(year, kind, text)
@@ -137,7 +147,7 @@ def place_kind_only(raw: RawTable, year: int | None) -> None:
     prints them under its title): with budsjett.toml `regnskapsaar`, the year of the accounts (i fjor: the year
     before), with a note; without it, one problem each that says how to give the year (columns.layout)."""
     for i, cell in enumerate(raw.printed):
-        if i in raw.heads or (found := kind_only(cell)) is None:
+        if i in raw.heads or raw.header[i] in (_LABEL, *_OTHER_FIRST_COLUMNS) or (found := kind_only(cell)) is None:
             continue
         kind, back = found
         if year is None:

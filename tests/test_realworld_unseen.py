@@ -383,3 +383,30 @@ def test_a_real_package_reprinted_in_nynorsk_with_other_separators_and_a_footnot
     original_code, original, _ = _check(REALWORLD / name)
     assert code == original_code, output
     assert _without_printed_text(report) == _without_printed_text(original)
+
+
+@pytest.mark.parametrize(("printed", "year", "kind"), [
+    ("Regnskap 2022 (1000 kr)", 2022, "regnskap"), ("Budsjett 2024 (i 1000 kr)", 2024, "budsjett"),
+    ("Beløp i 1000 kr Budsjett 2024", 2024, "budsjett"), ("Regnskap 2022 i hele tusen kr", 2022, "regnskap"),
+    ("Rådmannens forslag 2024", 2024, "budsjett"), ("Kommunedirektørens forslag 2024", 2024, "budsjett"),
+    ("Budsjett 2023 (revidert)", 2023, "revidert"), ("Revidert budsjett 2023 per 2. tertial", 2023, "revidert"),
+    ("Budsjett 2024 (vedtatt)", 2024, "budsjett"), ("Budsjett år 2024", 2024, "budsjett"), ("VB 2024", 2024, "budsjett"),
+    ("RB 2023", 2023, "revidert"), ("Regnskap pr. 31.12.2022", 2022, "regnskap"), ("Årsregnskap 2022", 2022, "regnskap"),
+    ("Foreløpig regnskap 2022", 2022, "regnskap"), ("Regnskap 2022 (urevidert)", 2022, "regnskap"),
+    ("Regnskap i fjor 2021", 2021, "regnskap"), ("Plan 2025", 2025, "plan"), ("Opphavleg budsjett 2020", 2020, "opprinnelig"),
+    ("Endra budsjett 2021", 2021, "revidert"), ("Vedteke budsjett 2024", 2024, "budsjett"), ("Rekneskap\n2022", 2022, "regnskap"),
+    ("Opprinnelig budsjett 2022 1)", 2022, "opprinnelig"), ("Regnskap 2022*", 2022, "regnskap"),
+])
+def test_column_headers_as_kommuner_print_them(printed, year, kind):
+    from budsjettkontroll.readers import parse_head
+
+    head = parse_head(printed)
+    assert head is not None and (head.year, head.kind, head.unknown) == (year, kind, False), head
+
+
+@pytest.mark.parametrize("printed", ["Prognose 2023", "Kostra 2022", "Sum 2024", "Avvik 2022", "Endring 2023-2024"])
+def test_a_header_that_names_no_known_kind_is_never_guessed(printed):
+    from budsjettkontroll.readers import parse_head
+
+    head = parse_head(printed)
+    assert head is None or head.unknown, head
