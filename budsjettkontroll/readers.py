@@ -185,6 +185,7 @@ def normalise_header(header: list[Any], notes: list[str], where: str) -> tuple[l
 # «Budsjettavvik»: regnskap minus justert budsjett) and a text reference («Henvisning», «Note», «Noter»).
 _AVVIK_COLUMN = re.compile(r"(budsjett)?avvik", re.I)
 _TEXT_COLUMN = re.compile(r"henvisning|henvisningar|note|noter|notar", re.I)
+_PERCENT_COLUMN = re.compile(r"%|\bprosent|forbruksprosent", re.I)
 _ROUNDING = 2  # regnskap − justert: each printed term may be rounded by up to 1
 
 
@@ -197,7 +198,8 @@ def set_aside_known_columns(raw: RawTable) -> RawTable:
     keep, dropped = [], []
     for i, name in enumerate(raw.header):
         word = re.sub(r"[^a-zæøå]", "", str(name).lower())
-        kind = "avvik" if _AVVIK_COLUMN.fullmatch(word) else "tekst" if _TEXT_COLUMN.fullmatch(word) else None
+        kind = "avvik" if _AVVIK_COLUMN.fullmatch(word) else "tekst" if _TEXT_COLUMN.fullmatch(word) else \
+            "prosent" if _PERCENT_COLUMN.search(str(name)) else None
         (dropped if kind and i not in raw.heads else keep).append((i, kind))
     if not dropped:
         return raw
@@ -205,6 +207,10 @@ def set_aside_known_columns(raw: RawTable) -> RawTable:
         printed = raw.printed[i] if i < len(raw.printed) else raw.header[i]
         if kind == "tekst":
             raw.notes.append(f"{raw.file}:1: kolonnen «{printed}» er tekst (henvisning/note) og er lest, ikke som år")
+            continue
+        if kind == "prosent":  # «Regnskap i % av budsjett», «%-forbruk»: a ratio of two columns, no amount
+            raw.notes.append(f"{raw.file}:1: kolonnen «{printed}» er en prosent og er satt til side, ikke lest som år "
+                             "eller beløp")
             continue
         years = {h.year for h in raw.heads.values()}
         pair = [next((j for j, h in raw.heads.items() if h.kind == k), None) for k in ("regnskap", "revidert")]

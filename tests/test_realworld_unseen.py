@@ -410,3 +410,24 @@ def test_a_header_that_names_no_known_kind_is_never_guessed(printed):
 
     head = parse_head(printed)
     assert head is None or head.unknown, head
+
+
+def test_a_percent_column_as_stavanger_prints_it_is_set_aside_with_a_note(tmp_path):
+    """Stavanger's 3.12 prints «Regnskap i % av budsjett» between the avvik and the opprinnelig budsjett (the shared
+    transcription left it out): set aside with a note, never an unknown column, and the findings are unchanged."""
+    package = tmp_path / "stavanger"
+    shutil.copytree(REALWORLD / "stavanger-2020-arsavslutning", package)
+    path = package / "arsavslutning_drift.csv"
+    rows = list(csv.reader(path.open(encoding="utf-8")))
+    rows[0].insert(4, "Regnskap i % av budsjett")
+    for row in rows[1:]:
+        shown = row[1].strip() and row[2].strip() and int(row[2]) and f"{round(100 * int(row[1]) / int(row[2]))} %"
+        row.insert(4, shown or "")
+    with path.open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows(rows)
+    code, report, output = _check(package)
+    original_code, original, _ = _check(REALWORLD / "stavanger-2020-arsavslutning")
+    assert code == original_code, output
+    assert _comparable(report) == _comparable(original)
+    notes = "\n".join(load_package(package).notes)
+    assert "kolonnen «Regnskap i % av budsjett» er en prosent og er satt til side" in notes
