@@ -431,3 +431,24 @@ def test_a_percent_column_as_stavanger_prints_it_is_set_aside_with_a_note(tmp_pa
     assert _comparable(report) == _comparable(original)
     notes = "\n".join(load_package(package).notes)
     assert "kolonnen «Regnskap i % av budsjett» er en prosent og er satt til side" in notes
+
+
+def test_giske_2022_as_a_workbook_with_the_two_row_header_gives_the_same_findings(tmp_path):
+    """The same table in an .xlsx (years as numbers on the second header row, amounts as text as printed)."""
+    import openpyxl
+
+    from budsjettkontroll.package import META_SHEET
+
+    wb = openpyxl.Workbook()
+    meta = wb.active
+    meta.title = META_SHEET
+    for row in (["nøkkel", "verdi"], ["kommune", "Giske"], ["title", "Årsrapport 2022"], ["dash_is_zero", True]):
+        meta.append(row)
+    sheet = wb.create_sheet("drift")
+    for row in csv.reader((UNSEEN / "giske-2022-regnskap" / "drift.csv").open(encoding="utf-8")):
+        sheet.append([int(c) if c.isdigit() else (c or None) for c in row])
+    wb.save(tmp_path / "giske.xlsx")
+    code, report, output = _check(tmp_path / "giske.xlsx")
+    _, printed, _ = _check(UNSEEN / "giske-2022-regnskap")
+    assert code == 0, output
+    assert _comparable(report) == _comparable(printed)
