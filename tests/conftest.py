@@ -10,6 +10,12 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# Property tests judge behaviour, never speed (speed is measured in benchmarks/): hypothesis's 200 ms deadline per
+# example made a test fail on a loaded CI machine, so there is none.
+settings.register_profile("budsjettkontroll", deadline=None)
+settings.load_profile("budsjettkontroll")
 
 # The build cache (budsjettkontroll/buildcache.py) lives in a folder of this test run, never the user's own, set before
 # the package is imported (the catalogue's aliases load at import): every test and every command a test starts uses
