@@ -346,7 +346,12 @@ def header_index(rows: list[list[Any]]) -> int:
         if any(str(c).strip().lstrip("\ufeff").lower() == "linje" for c in cells if c is not None):
             return i if all(is_title_row(r) for r in rows[:i]) else 0
     # no «linje»: a table copied as printed heads its first column with the table's own name («Økonomiske
-    # oversikter»); its header is the first row with two or more cells below title rows only
+    # oversikter»); its header is the first row that names a year column («Regnskap 2022», «2024») or a kind
+    # («Regnskap» above the years), so a title row with two cells («Bevilgningsoversikt drift … Beløp i 1000 kr»)
+    # is passed over; without such a row, the first row with two or more cells below title rows only
+    for i, cells in enumerate(rows[:_TITLE_ROWS]):
+        if any(parse_head(c) is not None or kind_only(c) is not None for c in cells[1:] if c is not None):
+            return i
     return next((i for i, cells in enumerate(rows[:_TITLE_ROWS]) if not is_title_row(cells)), 0)
 
 

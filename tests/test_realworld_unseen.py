@@ -452,3 +452,18 @@ def test_giske_2022_as_a_workbook_with_the_two_row_header_gives_the_same_finding
     _, printed, _ = _check(UNSEEN / "giske-2022-regnskap")
     assert code == 0, output
     assert _comparable(report) == _comparable(printed)
+
+
+def test_a_title_row_with_two_cells_above_a_header_without_linje_is_passed_over(tmp_path):
+    """«Løyvingsoversikt - Drift 2022» … «Alle tal i heile 1 000» on one row above Giske's two-row header: a title,
+    not the header (the header is the first row that names a year or a kind); same findings."""
+    package = tmp_path / "giske"
+    shutil.copytree(UNSEEN / "giske-2022-regnskap", package)
+    drift = package / "drift.csv"
+    drift.write_text("Løyvingsoversikt - Drift 2022,,,,Alle tal i heile 1 000\n" + drift.read_text(encoding="utf-8"),
+                     encoding="utf-8")
+    code, report, output = _check(package)
+    _, printed, _ = _check(UNSEEN / "giske-2022-regnskap")
+    assert code == 0, output
+    assert _comparable(report) == _comparable(printed)
+    assert "er lest som tittel over overskriftsraden" in "\n".join(load_package(package).notes)
