@@ -467,3 +467,22 @@ def test_a_title_row_with_two_cells_above_a_header_without_linje_is_passed_over(
     assert code == 0, output
     assert _comparable(report) == _comparable(printed)
     assert "er lest som tittel over overskriftsraden" in "\n".join(load_package(package).notes)
+
+
+def test_a_percent_row_under_the_schedule_is_set_aside_but_a_percent_in_an_amount_line_is_refused(tmp_path):
+    """Sandnes prints «Netto driftsresultat i prosent av driftsinntekter 0,2 % …» under its 1A: a ratio row, set
+    aside with a note. A «%» in one cell of a real line is still refused (it is not an amount)."""
+    package = tmp_path / "giske"
+    shutil.copytree(UNSEEN / "giske-2021-2024", package)
+    investering = package / "investering.csv"
+    text = investering.read_text(encoding="utf-8")
+    investering.write_text(text + 'Netto driftsresultat i prosent av driftsinntekter,"0,2 %","0,5 %","0,3 %","1,3 %",'
+                           '"1,4 %",\n', encoding="utf-8")
+    code, report, output = _check(package)
+    _, printed, _ = _check(UNSEEN / "giske-2021-2024")
+    assert code == 0, output
+    assert _comparable(report) == _comparable(printed)
+    assert "rader med bare prosenter" in "\n".join(load_package(package).notes)
+    investering.write_text(text.replace("Avdrag på lån,-,-,-,-,-,-", 'Avdrag på lån,"5 %",-,-,-,-,-'), encoding="utf-8")
+    result = CliRunner().invoke(app, ["check", str(package)])
+    assert result.exit_code == 2 and "«5 %» er ikke et tall" in result.output, result.output

@@ -106,6 +106,7 @@ def _columns(raw: RawTable) -> tuple[dict[str, list] | None, list[Problem]]:
         seen.add(name)
     records = []
     set_aside: list[int] = []
+    set_aside_percent: list[int] = []
     for line, cells in _join_wrapped(raw, table):
         cells = list(cells) + [None] * (len(header) - len(cells))
         if len(cells) > len(header) and any(not is_blank(c) for c in cells[len(header):]):
@@ -116,6 +117,12 @@ def _columns(raw: RawTable) -> tuple[dict[str, list] | None, list[Problem]]:
         values = [record.get(n) for n in header if n not in (LABEL, GROUP, table.area_column)]
         if label.endswith(":") and all(is_blank(v) for v in values):
             continue  # a heading such as "Herav:"
+        percents = [v for v in values if not is_blank(v)]
+        if percents and all(isinstance(v, str) and v.strip().endswith("%") for v in percents) \
+                and table.match(label) is None and not table.decimals:
+            # «Netto driftsresultat i prosent av driftsinntekter 0,2 % …» printed under the schedule: a ratio row
+            set_aside_percent.append(line)
+            continue
         if all(is_blank(v) or _is_dash(v) for v in values) and (not label or is_heading(label)) \
                 and table.match(label) is None:
             # a printed rule («- - - -» under no name) or a heading of the forskrift's schedules printed with
@@ -137,6 +144,9 @@ def _columns(raw: RawTable) -> tuple[dict[str, list] | None, list[Problem]]:
             area = record[table.area_column]
             record[table.area_column] = None if is_blank(area) else " ".join(str(area).split())
         records.append({k: (None if isinstance(v, str) and v.strip() == "" else v) for k, v in record.items()})
+    if set_aside_percent:
+        raw.notes.append(f"{raw.file}: linje {', '.join(map(str, set_aside_percent))}: rader med bare prosenter "
+                         "(«… i prosent av …») er ikke linjer i skjemaet og er hoppet over")
     if set_aside:
         raw.notes.append(f"{raw.file}: linje {', '.join(map(str, set_aside))}: skillelinjer og overskrifter uten beløp "
                          "(bare «-» eller tomme celler) er hoppet over")
