@@ -120,7 +120,9 @@ class TableDef:
         extra = ALIASES.get(self.stem, {})
         if problems := alias_problems(self.stem, self.lines, extra):
             raise ValueError(f"{ALIASES_FILE}: " + "; ".join(problems))
-        lines = tuple(replace(line, aliases=tuple(dict.fromkeys((*line.aliases, *extra.get(line.key, ())))))
+        lines = tuple(line if line.key not in extra and type(line.aliases) is tuple
+                      and len(set(line.aliases)) == len(line.aliases)  # nothing to add: the line as it is
+                      else replace(line, aliases=tuple(dict.fromkeys((*line.aliases, *extra.get(line.key, ())))))
                       for line in self.lines)
         object.__setattr__(self, "lines", lines)
         for line in lines:

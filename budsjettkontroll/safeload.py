@@ -211,13 +211,18 @@ def _inspect(root: yaml.Node, display: str, aliases: bool, doc: YamlDocument | N
                             f"{_line(key)}); YAML ville beholdt bare den siste. Slå dem sammen eller fjern én",
                             file=display, line=_line(key)))
                     seen[name] = _line(key)
-                sub = path + ((name if name is not None else "?"),)
-                if doc is not None:
+                if doc is not None:  # paths only for a document that keeps positions
+                    sub = path + ((name if name is not None else "?"),)
                     doc.lines[sub] = _line(key) or 0
-                stack.append((key, False, depth + 1, path + ("<key>",)))
-                stack.append((value, False, depth + 1, sub))
-        else:
+                    stack.append((key, False, depth + 1, path + ("<key>",)))
+                    stack.append((value, False, depth + 1, sub))
+                else:
+                    stack.append((key, False, depth + 1, path))
+                    stack.append((value, False, depth + 1, path))
+        elif doc is not None:
             stack.extend((child, False, depth + 1, path + (i,)) for i, child in enumerate(node.value))
+        else:
+            stack.extend((child, False, depth + 1, path) for child in node.value)
 
 
 def _check_scalar(node: yaml.ScalarNode, display: str) -> None:

@@ -192,7 +192,12 @@ def _names_stamp() -> str:
     """The names a condition may use and their types, as the compiled pack depends on them (a figure registered
     at run time, not only in this package's code)."""
     names = known_names()
-    return repr((sorted(names.items()), sorted((k, sorted(v[1].items())) for k, v in COLLECTIONS.items())))
+    key = _figures_key(names)  # the same names in this process: the same text, written once
+    stamp = _STAMPS.get(key)
+    if stamp is None:
+        stamp = _STAMPS[key] = repr((sorted(names.items()),
+                                     sorted((k, sorted(v[1].items())) for k, v in COLLECTIONS.items())))
+    return stamp
 
 
 def _build(path: Path, raw: bytes) -> Pack:
@@ -237,10 +242,25 @@ def _build(path: Path, raw: bytes) -> Pack:
     return Pack(spec, path, _compile_all(spec, display))
 
 
+_CONTEXTS: dict[tuple, rule_engine.Context] = {}  # see _compile_all
+_NAME_SETS: dict[tuple, int] = {}
+_STAMPS: dict[int, str] = {}
+
+
+def _figures_key(figures: dict[str, str]) -> int:
+    """The figures a condition may name and their kinds, as a small key (a figure registered at run time, or a
+    collection with other fields, makes another)."""
+    names = (tuple(figures.items()), tuple((k, tuple(v[1].items())) for k, v in COLLECTIONS.items()))
+    return _NAME_SETS.setdefault(names, len(_NAME_SETS))
+
+
 def _compile_all(spec: PackSpec, display: str) -> list[CompiledRule]:
     problems, compiled, seen = [], [], set()
     figures = known_names()
-    contexts: dict[tuple, rule_engine.Context] = {}  # rules that know the same names share one context
+    # Rules that know the same names share one context, within a pack and across the packs of a run: the names are
+    # the figures plus the fields of the rule's collection (for_each) plus «toleranse» when it has one, so those
+    # two choices and the figures themselves are the key (not the sorted names, once per rule).
+    figures_key = _figures_key(figures)
     for rule in spec.rules:
         if rule.id in seen:
             problems.append(Problem(f"regel {rule.id}, feltet «id»: id-en er brukt før i pakken", file=display))
@@ -261,10 +281,10 @@ def _compile_all(spec: PackSpec, display: str) -> list[CompiledRule]:
                     problems.append(Problem(f"regel {rule.id}, feltet «{field_name}»: ukjent størrelse «{name}»",
                                             file=display))
         try:
-            key = tuple(sorted(names.items()))
-            context = contexts.get(key)
+            key = (figures_key, rule.for_each, rule.tolerance is not None)
+            context = _CONTEXTS.get(key)
             if context is None:
-                context = contexts[key] = rule_engine.Context(
+                context = _CONTEXTS[key] = rule_engine.Context(
                     type_resolver=rule_engine.type_resolver_from_dict({n: _TYPES[k] for n, k in names.items()}))
             compiled_rule = rule_engine.Rule(rule.condition, context=context)
         except rule_engine.errors.SymbolResolutionError as exc:
