@@ -486,3 +486,9 @@ def test_a_percent_row_under_the_schedule_is_set_aside_but_a_percent_in_an_amoun
     investering.write_text(text.replace("Avdrag på lån,-,-,-,-,-,-", 'Avdrag på lån,"5 %",-,-,-,-,-'), encoding="utf-8")
     result = CliRunner().invoke(app, ["check", str(package)])
     assert result.exit_code == 2 and "«5 %» er ikke et tall" in result.output, result.output
+
+
+def test_a_column_from_before_the_forskrift_is_not_worded_as_something_to_ask_the_administration_for():
+    result = CliRunner().invoke(app, ["check", str(UNSEEN / "giske-2021-2024")])
+    assert "Kolonnen er fra før forskriften gjaldt" in result.output
+    assert "Be administrasjonen om kolonnen" not in result.output

@@ -61,6 +61,8 @@ class OpenItem:
     def ask(self) -> str:
         """What to ask the administration for: the missing inputs, as the message names them."""
         text = re.sub(r"^Ikke vurdert:\s*", "", self.reason)
+        if text and not re.match(r"^mangler\s+", text) and re.match(r"^(kolonnen|tabellen) er", text):
+            return text[0].upper() + text[1:]  # «kolonnen er fra før forskriften gjaldt»: nothing to ask for
         text = re.sub(r"^mangler\s+", "", text)
         return f"Be administrasjonen om {text}" if text else "Be administrasjonen om grunnlaget"
 
