@@ -232,9 +232,67 @@ def test_json_text_of_the_amend_report_is_what_json_dumps_writes():
     finally:
         jsontext.dumps = real
     assert len(text) > 100_000
-    assert text == json.dumps(seen["payload"], ensure_ascii=False, indent=2, default=str) + "\n"
+    # the findings are written straight from the Finding objects (report/findings_json.py): as their dicts would be
+    plain = lambda o: o.data() if isinstance(o, jsontext.Written) else str(o)  # noqa: E731
+    assert text == json.dumps(seen["payload"], ensure_ascii=False, indent=2, default=plain) + "\n"
+    assert len(seen["payload"]["proposals"][0]["findings"].data()) == len(results[0].amended.findings) > 500
     with pytest.raises(TypeError):
         jsontext.dumps({(1, 2): "a tuple is no key"})
+
+
+
+def _findings_text_is_general_text(findings, level: int) -> None:
+    import json
+
+    from budsjettkontroll.report.findings_json import write_findings
+
+    dicts = [f.as_json() for f in findings]
+    assert write_findings(findings, level) == jsontext.dumps(dicts, level=level)
+    if level == 0:
+        assert write_findings(findings, 0) == json.dumps(dicts, ensure_ascii=False, indent=2, default=str)
+
+
+@pytest.mark.parametrize("level", [0, 1, 3])
+def test_findings_text_of_real_reports_is_what_the_general_writer_writes(level):
+    from budsjettkontroll.amend import run_all
+
+    results = run_all(load_package(ASKER_DIR), ["endringsforslag-flerbrukshall"])
+    _findings_text_is_general_text(results[0].amended.findings, level)
+    _findings_text_is_general_text(results[0].base.findings, level)
+    _findings_text_is_general_text(run_check(load_package(ASKER_DIR.parent / "eksempel-selvkost")).findings, level)
+    _findings_text_is_general_text([], level)
+
+
+_VALUES = (st.none() | st.booleans() | st.integers() | st.text() | st.floats(allow_nan=False)
+           | st.decimals(allow_nan=False, allow_infinity=False) | st.lists(st.integers(), max_size=2))
+_REFERENCE = st.dictionaries(st.text(max_size=5), st.text(max_size=5), max_size=2) \
+    | st.dictionaries(st.text(max_size=3) | st.integers(), _VALUES, max_size=2)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(
+    st.text(max_size=8) | st.none() | st.integers(), st.integers(1990, 2040) | st.none() | st.booleans(),
+    st.lists(_REFERENCE, max_size=3) | st.tuples(_REFERENCE),
+    st.dictionaries(st.text(max_size=6) | st.integers(), _VALUES, max_size=4),
+    st.lists(st.text(max_size=6), max_size=2) | st.tuples(st.text(max_size=3)),
+    st.none() | st.text(max_size=6), st.none() | st.text(max_size=6), st.booleans()), max_size=4),
+    st.integers(0, 3))
+def test_findings_text_is_what_the_general_writer_writes(rows, level):
+    """Any shape a finding's fields can take (amounts of every kind, odd references, column and internal_error
+    set, a subclass of Finding, rules following each other with equal and unequal references)."""
+    from budsjettkontroll.findings import Finding
+
+    class Other(Finding):
+        pass
+
+    findings = []
+    for text, year, refs, values, missing, column, error, subclass in rows:
+        kind = Other if subclass else Finding
+        for _ in range(2):  # the same references twice in a row
+            findings.append(kind(rule="R", title=text, status="pass", severity="error", year=year, message="m «x»",
+                                 references=refs, values=values, missing=missing, subject=text, file=column,
+                                 line=year, column=column, internal_error=error))
+    _findings_text_is_general_text(findings, level)
 
 
 # --- one validation per package -----------------------------------------------------------------------------------

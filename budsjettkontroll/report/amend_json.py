@@ -15,6 +15,7 @@ from typing import Any
 
 from .. import __version__
 from . import jsontext
+from .findings_json import FindingsJSON
 from ..findings import summarise, to_json
 
 SCHEMA_VERSION = "1.0"
@@ -79,7 +80,8 @@ def proposal_dict(result, fail_on: str = "error") -> dict[str, Any]:
                           "message": f.message} for f in result.new_breaches()],
         "notes": result.notes,
         "summary": summarise(result.amended.findings),
-        "findings": [f.as_json() for f in result.amended.findings],
+        # written straight from the findings when the report is made into text (data() gives the dicts)
+        "findings": FindingsJSON(result.amended.findings),
     }
 
 

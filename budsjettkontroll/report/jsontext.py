@@ -38,8 +38,21 @@ def _key(key: Any) -> str:
     raise TypeError(f"keys must be str, int, float, bool or None, not {key.__class__.__name__}")
 
 
-def dumps(obj: Any, indent: int = 2, default: Callable[[Any], Any] = str) -> str:
-    """json.dumps(obj, ensure_ascii=False, indent=indent, default=default)."""
+class Written:
+    """A value whose JSON text a writer of its own makes (write(level, indent, default) -> text, as dumps would
+    write data() at that level): report/findings_json.py writes a report's findings without building a dict each."""
+
+    def write(self, level: int, indent: int, default: Callable[[Any], Any]) -> str:
+        raise NotImplementedError
+
+    def data(self) -> Any:
+        """The value as plain data: what the text is the JSON of (json.dumps(data(), indent=…) at that level)."""
+        raise NotImplementedError
+
+
+def dumps(obj: Any, indent: int = 2, default: Callable[[Any], Any] = str, level: int = 0) -> str:
+    """json.dumps(obj, ensure_ascii=False, indent=indent, default=default); `level` > 0: the text of obj as it is
+    written nested that deep (its inner lines indented for that level, the first line not)."""
     out: list[str] = []
     append = out.append
     pads: list[str] = []
@@ -79,6 +92,8 @@ def dumps(obj: Any, indent: int = 2, default: Callable[[Any], Any] = str) -> str
             append(int_text(o))
         elif isinstance(o, float):
             append(_float(o))
+        elif isinstance(o, Written):
+            append(o.write(level, indent, default))
         elif isinstance(o, (list, tuple)):
             write_list(o, level)
         elif isinstance(o, dict):
@@ -143,5 +158,6 @@ def dumps(obj: Any, indent: int = 2, default: Callable[[Any], Any] = str) -> str
                 write(value, level + 1)
         append(pads[level] + "}")
 
-    write(obj, 0)
+    pad(level)
+    write(obj, level)
     return "".join(out)
