@@ -223,7 +223,15 @@ class DataclassCode:
     import of pandera. The text is the key, so a stored code object is exactly what compiling that text gives (same
     file name «<string>», no inherited __future__ flags, as exec() in dataclasses compiles it); only the compiling is
     skipped. install() makes dataclasses' own exec() look the text up first; save() stores what was compiled anew.
-    Only the command line installs it, and nothing changes when the cache is off or unreadable."""
+    Only the command line installs it; an unreadable table is simply compiled again.
+
+    A text the table lacks — on a first run (no cache yet, or BUDSJETTKONTROLL_NO_CACHE=1) all of them — is looked up
+    in the package itself: budsjettkontroll/_dataclass_code.py holds the texts a cold `check` or `amend` compiles
+    (ours and those of typer, rich, pandera, pydantic …) as Python, so installing the package compiles them to
+    bytecode like any module (scripts/gen_dataclass_code.py writes it). The lookup is by the text's digest, and the
+    function made from the shipped code is the one exec() of the text makes (equal code, file name «<string>», the
+    text's own line numbers; tests/test_buildcache.py compares every entry). A text it lacks too (another version of
+    the code, a library or Python) is compiled as before."""
 
     # Texts kept: a `check` asks for about 500, and reading the table costs about 4 µs per entry, so texts of old
     # code versions and other commands are dropped beyond this (those this run used are always kept).
@@ -234,36 +242,51 @@ class DataclassCode:
         self.used: set[str] = set()
         self.added = 0
         self.entry: Path | None = None
+        self.shipped: dict[str, types.CodeType] | None = None  # read on the first text the table lacks
 
     def install(self) -> None:
         import dataclasses
         import marshal
 
-        where = folder()
-        if where is None or getattr(dataclasses, "exec", None) is not None:
+        if getattr(dataclasses, "exec", None) is not None:
             return
-        tag = f"{sys.implementation.cache_tag}-{sys.hexversion:x}"
-        self.entry = where / f"dataclass-code-{tag}.marshal"
-        found = _read(where, self.entry, lambda stream: marshal.loads(stream.read()))
-        if isinstance(found, dict) and all(isinstance(code, types.CodeType) for code in found.values()):
-            self.table = found
+        where = folder()
+        if where is not None:
+            tag = f"{sys.implementation.cache_tag}-{sys.hexversion:x}"
+            self.entry = where / f"dataclass-code-2-{tag}.marshal"  # 2: entries may be a function's code
+            found = _read(where, self.entry, lambda stream: marshal.loads(stream.read()))
+            if isinstance(found, dict) and all(isinstance(code, types.CodeType) for code in found.values()):
+                self.table = found
         dataclasses.exec = self._exec  # a module global shadows the builtin for dataclasses only
 
     def _exec(self, source: Any, globals: Any = None, locals: Any = None) -> None:
         import builtins
 
+        if globals is None:  # as exec() called inside dataclasses would have it
+            import dataclasses
+
+            globals = vars(dataclasses)
         if isinstance(source, str):
             code = self.table.get(source)
+            if code is None and type(locals) is dict:
+                if self.shipped is None:
+                    self.shipped = shipped_dataclass_code()
+                shipped = self.shipped.get(text_digest(source)) if self.shipped else None
+                if shipped is not None:
+                    code = self.table[source] = _as_compiled(shipped, shipped.co_firstlineno - 1)
+                    self.added += 1  # kept in the cache's table, which is read faster than the package's
             if code is None:
                 code = compile(source, "<string>", "exec", dont_inherit=True)
                 self.table[source] = code
                 self.added += 1
             self.used.add(source)
+            if code.co_name == "__create_fn__":  # the function's own code (from the package)
+                if type(locals) is dict:  # what exec() of the text does: make the function and bind it
+                    globals.setdefault("__builtins__", builtins.__dict__)
+                    locals[code.co_name] = types.FunctionType(code, globals)
+                    return
+                code = compile(source, "<string>", "exec", dont_inherit=True)
             source = code
-        if globals is None:  # as exec() called inside dataclasses would have it
-            import dataclasses
-
-            globals = vars(dataclasses)
         builtins.exec(source, globals, locals)
 
     def save(self) -> None:
@@ -281,3 +304,27 @@ class DataclassCode:
 
 
 dataclass_code = DataclassCode()
+
+
+def text_digest(text: str) -> str:
+    """The key of a dataclass method text in the shipped table."""
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+
+def shipped_dataclass_code() -> dict[str, types.CodeType]:
+    """Digest of a text → the code of the `__create_fn__` it defines, from budsjettkontroll/_dataclass_code.py
+    (where its lines are counted from the top of that file: see _as_compiled); empty when the file is missing or
+    was written for another Python."""
+    try:
+        from . import _dataclass_code as shipped
+    except Exception:  # noqa: BLE001 - missing or broken: every text is compiled as before
+        return {}
+    if getattr(shipped, "PYTHON", None) != sys.version_info[:2] or len(shipped.KEYS) != len(shipped.CODES):
+        return {}
+    return dict(zip(shipped.KEYS, shipped.CODES))
+
+
+def _as_compiled(code: types.CodeType, shift: int) -> types.CodeType:
+    """`code` as compiling its text alone gives it: file «<string>», lines counted from the text's first line."""
+    consts = tuple(_as_compiled(c, shift) if isinstance(c, types.CodeType) else c for c in code.co_consts)
+    return code.replace(co_filename="<string>", co_firstlineno=code.co_firstlineno - shift, co_consts=consts)

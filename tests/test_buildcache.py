@@ -201,10 +201,11 @@ def test_a_cold_check_from_the_cache_prints_what_a_check_without_it_prints(tmp_p
 # --- the compiled methods of dataclasses ---------------------------------------------------------------------------
 
 _DATACLASSES = '''
-import dataclasses, json, sys
+import dataclasses, json, os, sys
 from dataclasses import dataclass, field
 from budsjettkontroll.buildcache import dataclass_code
-dataclass_code.install()
+if not os.environ.get("PLAIN_DATACLASSES"):
+    dataclass_code.install()
 
 @dataclass(frozen=True)
 class Line:
@@ -242,11 +243,14 @@ def _dataclass_run(env: dict) -> dict:
 def test_dataclasses_from_stored_code_behave_as_freshly_compiled_ones(tmp_path):
     env = {**os.environ, "BUDSJETTKONTROLL_CACHE_DIR": str(tmp_path / "cache")}
     env.pop("BUDSJETTKONTROLL_NO_CACHE", None)
-    off = _dataclass_run({**env, "BUDSJETTKONTROLL_NO_CACHE": "1"})
+    plain = _dataclass_run({**env, "BUDSJETTKONTROLL_NO_CACHE": "1", "PLAIN_DATACLASSES": "1"})
+    uncached = _dataclass_run({**env, "BUDSJETTKONTROLL_NO_CACHE": "1"})
     first, second = _dataclass_run(env), _dataclass_run(env)
-    assert off["patched"] is False and first["patched"] is True
+    assert plain["patched"] is False and first["patched"] is True
+    assert uncached["added"] > 0  # these texts are in no table: compiled as before
     assert first["added"] > 0 and second["added"] == 0  # the second process compiled nothing
-    for result in (first, second):
+    off = plain
+    for result in (uncached, first, second):
         assert {k: v for k, v in result.items() if k not in ("added", "patched")} == \
             {k: v for k, v in off.items() if k not in ("added", "patched")}
     assert off["annotations"]["key"] == "<class 'str'>"  # evaluated, as dataclasses itself compiles them
@@ -287,3 +291,85 @@ def test_a_cold_check_from_the_cache_loads_no_yaml_waivers_or_batch_and_one_blas
     chosen = subprocess.run([sys.executable, "-c", _LOADED], capture_output=True, text=True, check=True,
                             env={**env, "OMP_NUM_THREADS": "4"})
     assert chosen.stdout.split()[-1] == "None"  # the user's own thread setting is left alone
+
+
+def _shipped_texts() -> list[str]:
+    """The texts in budsjettkontroll/_dataclass_code.py, in order: each runs from «def __create_fn__(» to the line
+    before the «CODES.append» that follows it."""
+    from budsjettkontroll import _dataclass_code
+
+    texts, current = [], None
+    for line in Path(_dataclass_code.__file__).read_text(encoding="utf-8").split("\n"):
+        if line.startswith("def __create_fn__("):
+            current = [line]
+        elif line == "CODES.append(__create_fn__.__code__)":
+            texts.append("\n".join(current))
+            current = None
+        elif current is not None:
+            current.append(line)
+    return texts
+
+
+def _same_code(a, b) -> bool:
+    import types
+
+    return a == b and (a.co_filename, a.co_qualname, a.co_firstlineno) == (b.co_filename, b.co_qualname,
+                                                                          b.co_firstlineno) \
+        and all(_same_code(x, y) for x, y in zip(a.co_consts, b.co_consts) if isinstance(x, types.CodeType))
+
+
+def test_shipped_dataclass_code_is_what_compiling_each_text_gives():
+    """Every entry of the shipped table: its key is its text's digest, and the function the command line makes from
+    it has the code exec() of the text would make (same file name, qualified names and line numbers)."""
+    import types
+
+    from budsjettkontroll import _dataclass_code
+    from budsjettkontroll.buildcache import DataclassCode, shipped_dataclass_code, text_digest
+
+    texts = _shipped_texts()
+    assert len(texts) == len(_dataclass_code.KEYS) == len(_dataclass_code.CODES) > 100
+    assert [text_digest(t) for t in texts] == list(_dataclass_code.KEYS)
+    assert shipped_dataclass_code()  # written for this Python
+    table = DataclassCode()
+    for text in texts:
+        fresh: dict = {}
+        exec(compile(text, "<string>", "exec", dont_inherit=True), {}, fresh)  # noqa: S102 - as dataclasses does
+        made: dict = {}
+        table._exec(text, {}, made)
+        assert _same_code(made["__create_fn__"].__code__, fresh["__create_fn__"].__code__)
+        assert made["__create_fn__"].__qualname__ == fresh["__create_fn__"].__qualname__
+        assert isinstance(made["__create_fn__"], types.FunctionType)
+    # nothing was compiled: every text came from the shipped table (a compiled text is a module's code)
+    assert {code.co_name for code in table.table.values()} == {"__create_fn__"}
+
+
+def test_a_first_run_takes_the_dataclass_methods_from_the_package(tmp_path):
+    """Without any cache, a cold check compiles (almost) none of the methods @dataclass generates, and its report is
+    the one a run that compiles them all gives."""
+    probe = ("import os, sys, json\n"
+             "class NoHypothesis:  # as a user's install: pandera loads hypothesis only when it is installed\n"
+             "    def find_spec(self, name, path=None, target=None):\n"
+             "        if name.split('.')[0] == 'hypothesis':\n"
+             "            raise ModuleNotFoundError(name, name=name)\n"
+             "sys.meta_path.insert(0, NoHypothesis())\n"
+             "from budsjettkontroll.buildcache import dataclass_code as d\n"
+             "sys.argv = ['budsjettkontroll', 'check', '--format', 'json']\n"
+             "import budsjettkontroll.cli as cli\n"
+             "import contextlib, io\n"
+             "out = io.StringIO()\n"
+             "with contextlib.redirect_stdout(out):\n"
+             "    try:\n"
+             "        cli.main()\n"
+             "    except SystemExit:\n"
+             "        pass\n"
+             "compiled = sum(code.co_name == '<module>' for code in d.table.values())\n"
+             "print(json.dumps({'compiled': compiled, 'shipped': len(d.shipped or {}), 'report': out.getvalue()}))\n")
+    env = {**os.environ, "BUDSJETTKONTROLL_NO_CACHE": "1"}
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, check=True)
+    first = json.loads(done.stdout.splitlines()[-1])
+    plain = subprocess.run([sys.executable, "-c", "import dataclasses, builtins; dataclasses.exec = builtins.exec\n"
+                            + probe], capture_output=True, text=True, env=env, check=True)
+    reference = json.loads(plain.stdout.splitlines()[-1])
+    assert first["shipped"] > 100 and first["compiled"] < first["shipped"] // 10
+    assert reference["shipped"] == 0
+    assert first["report"] == reference["report"] and json.loads(first["report"])["summary"]["total"] > 0
