@@ -109,6 +109,20 @@ def known_names() -> dict[str, str]:
     return names
 
 
+_NAMED: dict[int, tuple[TableDef, int, int, Any]] = {}
+
+
+def _named_lines(tdef: TableDef) -> tuple[list[tuple[LineDef, str]], list[str], list[str]]:
+    """A schedule's lines with their fact names, the names, and the sum lines' names: made once per table
+    definition (Facts derives every schedule for every year, and a budget of several schedules has few)."""
+    found = _NAMED.get(id(tdef))
+    if found is None or found[0] is not tdef or found[1] != id(tdef.lines) or found[2] != len(tdef.lines):
+        named = [(line, f"{tdef.prefix}_{line.key}") for line in tdef.lines]
+        found = _NAMED[id(tdef)] = (tdef, id(tdef.lines), len(tdef.lines),
+                                    (named, [n for _, n in named], [n for line, n in named if line.is_sum]))
+    return found[3]
+
+
 class FigureError(Exception):
     """A figure raised an unexpected exception (a bug): every rule that reads it gets «intern feil», exit code 3."""
 
@@ -173,8 +187,12 @@ class Facts:
             table = self.budget.tables.get(stem)
             if table is not None and not any(r.values.get(year) is not None for r in table.rows):
                 table = None  # no figure in this year's column (or a header-only file): the schedule says nothing
-            for line in tdef.lines:
-                name = f"{tdef.prefix}_{line.key}"
+            named, names, sums = _named_lines(tdef)
+            if table is None:  # what the loop below gives without a table: every line None, the same order
+                values.update(dict.fromkeys(names))
+                computed.update(dict.fromkeys(sums))
+                continue
+            for line, name in named:
                 row = self._rows[stem].get(line.key) if table else None
                 printed = row.values.get(year) if row else None
                 if line.is_sum:
