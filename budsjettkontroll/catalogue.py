@@ -79,15 +79,21 @@ class LineDef:
         return [(p[1:], -1) if p.startswith("-") else (p, 1) for p in self.parts]
 
 
-def alias_problems(stem: str, lines: tuple[LineDef, ...], extra: dict[str, tuple[str, ...]]) -> list[str]:
+def alias_problems(stem: str, lines: tuple[LineDef, ...], extra: dict[str, tuple[str, ...]],
+                   normalised: dict[str, str] | None = None) -> list[str]:
     """Why a schedule's names are not one-to-one: an alias for a line the schedule lacks, or one text (as
-    normalised) naming two lines. Empty when every label and alias belongs to exactly one line."""
+    normalised) naming two lines. Empty when every label and alias belongs to exactly one line. `normalised`, when
+    given, gets each text's normalised form (TableDef reuses them)."""
     keys = {line.key for line in lines}
     problems = [f"{stem}: «{key}» er ingen linje i oversikten" for key in extra if key not in keys]
     owner: dict[str, tuple[str, str]] = {}
+    if normalised is None:
+        normalised = {}
     for line in lines:
         for text in (line.label, *line.aliases, *extra.get(line.key, ())):
-            norm = normalise(text)
+            norm = normalised.get(text)
+            if norm is None:
+                norm = normalised[text] = normalise(text)
             if norm in owner and owner[norm][0] != line.key:
                 problems.append(f"{stem}: «{text}» er både {owner[norm][0]} («{owner[norm][1]}») og {line.key}")
             owner.setdefault(norm, (line.key, text))
@@ -118,7 +124,8 @@ class TableDef:
 
     def __post_init__(self) -> None:
         extra = ALIASES.get(self.stem, {})
-        if problems := alias_problems(self.stem, self.lines, extra):
+        normalised: dict[str, str] = {}  # each label and alias normalised once
+        if problems := alias_problems(self.stem, self.lines, extra, normalised):
             raise ValueError(f"{ALIASES_FILE}: " + "; ".join(problems))
         lines = tuple(line if line.key not in extra and type(line.aliases) is tuple
                       and len(set(line.aliases)) == len(line.aliases)  # nothing to add: the line as it is
@@ -128,7 +135,8 @@ class TableDef:
         for line in lines:
             self.by_key[line.key] = line
             for label in (line.label, *line.aliases):
-                self.by_label[normalise(label)] = line
+                norm = normalised.get(label)
+                self.by_label[normalise(label) if norm is None else norm] = line
 
     def match(self, label: str) -> LineDef | None:
         return self.by_label.get(normalise(label))
