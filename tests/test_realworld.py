@@ -20,8 +20,10 @@ REALWORLD = Path(__file__).parent / "realworld"
 PACKAGES = sorted(p.name for p in REALWORLD.iterdir() if (p / "budsjett.toml").is_file())
 
 
-def _check(name: str) -> tuple[int, dict, str]:
-    result = CliRunner().invoke(app, ["check", str(REALWORLD / name), "--format", "json"])
+def _check(name: str | Path) -> tuple[int, dict, str]:
+    """A package of tests/realworld/ by name, or any package by path, checked as a user would: (exit, JSON, output)."""
+    path = name if isinstance(name, Path) else REALWORLD / name
+    result = CliRunner().invoke(app, ["check", str(path), "--format", "json"])
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
     assert "Traceback" not in result.output
     return result.exit_code, json.loads(result.stdout) if result.exit_code in (0, 1) else {}, result.output

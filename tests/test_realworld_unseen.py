@@ -24,24 +24,13 @@ from budsjettkontroll.labels import is_heading
 from budsjettkontroll.package import load_package
 
 from .conftest import ASKER_DIR
+from .test_realworld import _check, _failing
 
 UNSEEN = Path(__file__).parent / "realworld_unseen"
 # Still refused, with one line per problem (SOURCES.md says why): a column kind no rule can place and lines the
 # forskrift never had. Every other package must be read.
 REFUSED = {"klepp-2014-regnskap-1a"}
 PACKAGES = sorted(p.name for p in UNSEEN.iterdir() if (p / "budsjett.toml").is_file() and p.name not in REFUSED)
-
-
-def _check(path: Path | str) -> tuple[int, dict, str]:
-    result = CliRunner().invoke(app, ["check", str(path), "--format", "json"])
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
-    assert "Traceback" not in result.output
-    return result.exit_code, json.loads(result.stdout) if result.exit_code in (0, 1) else {}, result.output
-
-
-def _failing(report: dict, severity: str | None = None, rule: str | None = None) -> list[dict]:
-    return [f for f in report["findings"] if f["status"] == "fail" and (severity is None or f["severity"] == severity)
-            and (rule is None or f["rule"] == rule)]
 
 
 def test_the_trial_has_packages_and_a_sources_note():
