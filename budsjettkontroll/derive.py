@@ -85,6 +85,8 @@ def collection(name: str, fields: dict[str, str], doc: str, inputs: tuple[str, .
     return register
 
 
+_ABSENT = object()  # Facts.get: no value remembered yet (None is a remembered value)
+
 _LINE_FACTS: dict[tuple[int, int], dict[str, tuple[TableDef, LineDef]]] = {}
 
 
@@ -258,10 +260,12 @@ class Facts:
     # --- access ---------------------------------------------------------------------------------------
     def get(self, name: str, year: int | None) -> Any:
         """The value of a fact in a year (None when it cannot be derived)."""
-        if year is not None and name in self._lines.get(year, {}):
-            return self._lines[year][name]
-        if name.endswith("_beregnet") and year is not None:
-            return self._computed.get(year, {}).get(name[: -len("_beregnet")])
+        if year is not None:
+            lines = self._lines.get(year)
+            if lines is not None and name in lines:
+                return lines[name]
+            if name.endswith("_beregnet"):
+                return self._computed.get(year, {}).get(name[: -len("_beregnet")])
         if name == "ar":
             return year
         fig = FIGURES.get(name)
@@ -272,7 +276,8 @@ class Facts:
         if fig.per_year and year is None:
             return None  # a yearly figure has no value for the budget as a whole: ask it for real years only
         key = (name, year if fig.per_year else None)
-        if key not in self._cache:
+        value = self._cache.get(key, _ABSENT)
+        if value is _ABSENT:
             self._cache[key] = None  # guards against a figure that (wrongly) depends on itself
             try:
                 self._cache[key] = fig.compute(self, year if fig.per_year else None)
@@ -281,7 +286,7 @@ class Facts:
                 raise  # bad input (a broken parameter file): exit 2, not a bug
             except Exception as exc:  # noqa: BLE001 - remembered, so every reader fails alike (never a silent None)
                 self._cache[key] = _Failed(exc if isinstance(exc, FigureError) else FigureError(name, year, exc))
-        value = self._cache[key]
+            value = self._cache[key]
         if type(value) is _Failed:
             raise value.error
         return value

@@ -527,6 +527,8 @@ def _message(template: str, values: dict[str, Any], years: frozenset[str], year:
 
 def _text(value: Any) -> str:
     """FORMAT.format_field(value, "")."""
+    if type(value) is str:  # the commonest value in a message: format(value, "") is the text itself
+        return value
     if isinstance(value, bool):
         return "ja" if value else "nei"
     if isinstance(value, (int, Decimal)):
