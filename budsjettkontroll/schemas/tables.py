@@ -308,53 +308,9 @@ def _package_valid(read: list[tuple[RawTable, dict[str, list], list[Problem]]], 
             values = columns.get(source) if source else None
             data[name] += values if values is not None else [None] * n
     try:
-        if _plainly_valid(data, has_group, has_area, years, dash_is_zero):
-            return True  # what package_schema would find valid, seen without pandas (a tenth of a package's check)
-    except Exception:  # noqa: BLE001 - a cell this does not expect: package_schema decides, as before
-        pass
-    try:
         package_schema(years, has_group, has_area, dash_is_zero).validate(_as_frame(data), lazy=True)
     except SchemaErrors:
         return False
-    return True
-
-
-def _plainly_valid(data: dict[str, list], has_group: bool, has_area: bool, years: tuple[int, ...],
-                   dash_is_zero: bool) -> bool:
-    """True only when package_schema would pass these columns, judged in plain Python on cells of the kinds the
-    reader writes (texts, whole line numbers, del 1-4 or None); any other cell, or no rows at all, gives False and
-    package_schema judges. The same checks: stem, label, normalised label and line present, label not blank, a known
-    line (except in tables with free rows), del 1-4, område given where the table has it, amounts, no line twice."""
-    stems = data[STEM]
-    if not stems:
-        return False
-    free = {stem for stem, t in TABLES.items() if t.free_rows is not None}
-    with_area = {stem for stem, t in TABLES.items() if t.area_column}
-    if not all(s.__class__ is str for s in stems) \
-            or not all(v.__class__ is str and not is_blank(v) for v in data[LABEL]) \
-            or not all(v.__class__ is str for v in data[NORM]) \
-            or not all(v.__class__ is int for v in data[LINE]) \
-            or not all(k.__class__ is str or (k is None and s in free) for s, k in zip(stems, data[KEY])):
-        return False
-    keys = [stems]
-    if has_group:
-        if not all(v is None or (v.__class__ is int and v in (1, 2, 3, 4)) for v in data[GROUP]):
-            return False
-        keys.append(data[GROUP])
-    if has_area:
-        if not all(a.__class__ is str or (a is None and s not in with_area) for s, a in zip(stems, data[AREA])):
-            return False
-        keys.append(data[AREA])
-    keys.append(data[NORM])
-    if len(set(zip(*keys))) != len(stems):
-        return False
-    plain = PLAIN_AMOUNT.fullmatch
-    for column in dict.fromkeys(map(str, years)):
-        for stem, value in zip(stems, data.get(column, ())):
-            if value.__class__ is str and plain(value):
-                continue
-            if not _missing(value) and not _amount_ok(value, TABLES[stem].decimals, dash_is_zero):
-                return False
     return True
 
 
